@@ -1,0 +1,8 @@
+import type { Command } from 'commander';
+
+// PLACEHOLDER: replaced by the owner of this command during this session.
+export function register(program: Command): void {
+  program.command('scan').description('(not built yet)').action(() => {
+    throw new Error('scan: not built yet');
+  });
+}

@@ -1,0 +1,166 @@
+/**
+ * The normalized event model. See docs/schema.md for the field-by-field description.
+ *
+ * Every stored event keeps its original fields untouched in `fields` (Sigma rules and hunters
+ * need them exactly as the producer wrote them) and the raw text in `raw`; beside them sits a
+ * normalized envelope: times, a stable id, tenant, the source in Sigma's log-source taxonomy,
+ * an OCSF class and the entities the event names.
+ */
+import { createHash } from 'node:crypto';
+
+/** Which parser produced the event. New formats are added to this union and to normalize/registry.ts. */
+export type SourceFormat =
+  | 'json' // generic JSON object
+  | 'winlog' // Windows event as JSON (Winlogbeat / NXLog / OTRF flattened) or from EVTX
+  | 'evtx'
+  | 'syslog'
+  | 'cef'
+  | 'zeek'
+  | 'cloudtrail'
+  | 'auditd'
+  | 'proxy'
+  | 'signin' // identity-provider sign-in logs
+  | 'hec'
+  | 'raw';
+
+/** Sigma log-source taxonomy (product/service/category) plus the native identifiers. */
+export interface EventSource {
+  format: SourceFormat;
+  product?: string; // windows, linux, aws, zeek, azure, okta ...
+  service?: string; // sysmon, security, powershell, cloudtrail, dns, conn ...
+  category?: string; // process_creation, network_connection, dns_query ...
+  /** Windows channel / syslog app / Zeek log path / CloudTrail eventSource. */
+  channel?: string;
+  provider?: string;
+  /** Native event identifier: Windows EventID, CloudTrail eventName, Zeek log type. */
+  eventCode?: string;
+  /** Where it came from: `file:<path>`, `hec`, `syslog:udp`, `api` ... */
+  input?: string;
+}
+
+/** OCSF event classes Garrison distinguishes (class_uid from OCSF 1.x). */
+export const OCSF_CLASSES = {
+  base_event: 0,
+  file_activity: 1001,
+  kernel_extension_activity: 1002,
+  kernel_activity: 1003,
+  memory_activity: 1004,
+  module_activity: 1005,
+  scheduled_job_activity: 1006,
+  process_activity: 1007,
+  registry_key_activity: 201001,
+  registry_value_activity: 201002,
+  windows_service_activity: 201004,
+  account_change: 3001,
+  authentication: 3002,
+  authorize_session: 3003,
+  entity_management: 3004,
+  user_access_management: 3005,
+  group_management: 3006,
+  network_activity: 4001,
+  http_activity: 4002,
+  dns_activity: 4003,
+  email_activity: 4009,
+  api_activity: 6003,
+  script_activity: 1009,
+} as const;
+export type OcsfClassName = keyof typeof OCSF_CLASSES;
+
+export interface Hashes {
+  md5?: string;
+  sha1?: string;
+  sha256?: string;
+  imphash?: string;
+}
+
+export interface ProcessRef {
+  pid?: number;
+  guid?: string; // Sysmon ProcessGuid, "{xxxxxxxx-...}" as Windows shows it
+  image?: string;
+  commandLine?: string;
+}
+
+export interface ProcessEntity extends ProcessRef {
+  user?: string;
+  integrityLevel?: string;
+  hashes?: Hashes;
+  parent?: ProcessRef;
+}
+
+/** Entities named by an event, extracted into typed fields. All optional. */
+export interface EventEntities {
+  host?: string; // as the producer names it (Computer, hostname); see hostKey()
+  hostIp?: string;
+  user?: string; // account name without domain
+  userDomain?: string;
+  userSid?: string;
+  logonId?: string; // Windows logon id, 0x-hex lower-case
+  logonType?: number;
+  /** For authentication and account-change events: the account acted upon. */
+  targetUser?: string;
+  targetDomain?: string;
+  targetSid?: string;
+  process?: ProcessEntity;
+  srcIp?: string;
+  srcPort?: number;
+  dstIp?: string;
+  dstPort?: number;
+  protocol?: string;
+  domain?: string; // DNS query name, HTTP host, TLS SNI
+  url?: string;
+  file?: { path?: string; hashes?: Hashes };
+  registry?: { key?: string; value?: string; data?: string };
+  bytesIn?: number;
+  bytesOut?: number;
+  outcome?: 'success' | 'failure' | 'unknown';
+  action?: string; // API call / verb, e.g. CloudTrail eventName
+  /** Any other indicators (IPs, domains, hashes) seen in the event. */
+  indicators?: string[];
+}
+
+export interface GarrisonEvent {
+  /** Stable id: see eventId(). */
+  id: string;
+  /** Event time, milliseconds since the epoch, UTC. */
+  time: number;
+  /** When Garrison received it, ms since the epoch. */
+  ingestTime: number;
+  tenant: string;
+  source: EventSource;
+  class: { uid: number; name: OcsfClassName };
+  entities: EventEntities;
+  /** Original fields exactly as parsed from the producer's record. */
+  fields: Record<string, unknown>;
+  /** Original text of the record (for binary inputs: the XML rendering). */
+  raw: string;
+}
+
+/**
+ * A stable, time-sortable event id: 12 hex digits of event time (ms) + 20 hex digits of
+ * SHA-1(tenant, origin, raw). `origin` says where the record was read (e.g. `file:/x.json:12`,
+ * `hec:<channel>:<seq>`): the same record read from the same place gets the same id, so
+ * re-ingesting a file is idempotent while two identical syslog lines stay two events.
+ */
+export function eventId(time: number, tenant: string, origin: string, raw: string): string {
+  const t = Math.max(0, Math.min(Math.floor(Number.isFinite(time) ? time : 0), 0xffffffffffff));
+  const h = createHash('sha1').update(tenant).update('\0').update(origin).update('\0').update(raw).digest('hex');
+  return t.toString(16).padStart(12, '0') + h.slice(0, 20);
+}
+
+/** Canonical key for a host name: lower-case, no trailing dot. Short and FQDN forms stay distinct. */
+export function hostKey(name: string | undefined): string | undefined {
+  if (!name) return undefined;
+  return name.trim().replace(/\.$/, '').toLowerCase() || undefined;
+}
+
+/** Reads a field by path: `a.b.c` walks nested objects; a literal key containing dots wins. */
+export function getField(fields: Record<string, unknown>, path: string): unknown {
+  if (Object.prototype.hasOwnProperty.call(fields, path)) return fields[path];
+  if (!path.includes('.')) return undefined;
+  let cur: unknown = fields;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
