@@ -6,6 +6,7 @@ import { register as sigma } from './sigma.js';
 import { register as scan } from './scan.js';
 import { register as evtx } from './evtx.js';
 import { register as simulate } from './simulate.js';
+import { register as baseline } from './baseline.js';
 
 /** Every CLI command, by name. Adding a command = one module + one line here. */
 export const COMMANDS: Record<string, (program: Command) => void> = {
@@ -16,4 +17,5 @@ export const COMMANDS: Record<string, (program: Command) => void> = {
   scan,
   evtx,
   simulate,
+  baseline,
 };
