@@ -11,7 +11,15 @@ import { INGEST_CODES } from '../ingest/ingest-codes.js';
 import { STORE_CODES } from '../store/store-codes.js';
 import { SIGMA_CODES } from '../detect/sigma/sigma-codes.js';
 import { EVTX_CODES } from '../normalize/evtx/evtx-codes.js';
+import { WINDOWS_CODES } from '../normalize/windows/windows-codes.js';
 import { SIM_CODES } from '../sim/sim-codes.js';
+import { CORRELATION_CODES } from '../detect/sigma/correlation/correlation-codes.js';
+import { BASELINE_CODES } from '../baseline/baseline-codes.js';
+import { HEC_CODES } from '../ingest/hec/hec-codes.js';
+import { SERVER_CODES } from '../surface/server/server-codes.js';
+import { PARSE_CODES } from '../normalize/json/parse-codes.js';
+import { FILE_CODES } from '../ingest/file/file-codes.js';
+import { SYSLOG_CODES } from '../ingest/syslog/syslog-codes.js';
 
 export interface ErrorCodeSpec {
   /** HTTP status used when this error reaches an API client. */
@@ -26,7 +34,15 @@ export const ERROR_CODES = {
   ...STORE_CODES,
   ...SIGMA_CODES,
   ...EVTX_CODES,
+  ...WINDOWS_CODES,
   ...SIM_CODES,
+  ...CORRELATION_CODES,
+  ...BASELINE_CODES,
+  ...HEC_CODES,
+  ...SERVER_CODES,
+  ...PARSE_CODES,
+  ...FILE_CODES,
+  ...SYSLOG_CODES,
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

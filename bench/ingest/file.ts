@@ -1,0 +1,175 @@
+/**
+ * File ingest benchmark (a script, not a test):
+ *
+ *   node --import tsx bench/ingest/file.ts [--events N] [--keep] [--fts off|background] [--profile-parse] [--split]
+ *
+ * Generates an NDJSON file of N (default 1,000,000) realistic Windows/Sysmon-like JSON events of
+ * ~600 bytes, ingests it into a fresh SQLite store through the same code path as
+ * `garrison ingest` (runFileIngest → ingestPaths → pipeline → store), and prints events/s stored,
+ * peak RSS, and the ratio to plain `JSON.parse` of every line of the same file measured in the
+ * same run. `--profile-parse` also times the normalize step alone (parseRecord over the lines);
+ * `--split` times the store alone (appendEvents of 100k pre-normalized events) for attribution.
+ */
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { once } from 'node:events';
+import { runFileIngest } from '../../src/ingest/file/run.js';
+import { parseRecord } from '../../src/normalize/registry.js';
+import { openSqliteStore } from '../../src/store/sqlite/store.js';
+import type { GarrisonEvent } from '../../src/core/event.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
+};
+const N = Number(arg('--events', '1000000'));
+const fts = arg('--fts', 'background') as 'off' | 'background';
+const keep = args.includes('--keep');
+const profileParse = args.includes('--profile-parse');
+const split = args.includes('--split');
+
+// --- deterministic generator of Sysmon / Security / PowerShell-like events ---
+let seed = 42;
+const rnd = (n: number): number => {
+  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+  return seed % n;
+};
+const hosts = Array.from({ length: 200 }, (_, i) => `WS-${String(i).padStart(4, '0')}.corp.example.com`);
+const users = Array.from({ length: 500 }, (_, i) => `user${i}`);
+const images = ['C:\\Windows\\System32\\cmd.exe', 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe', 'C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe', 'C:\\Windows\\System32\\svchost.exe', 'C:\\Windows\\explorer.exe', 'C:\\Windows\\System32\\rundll32.exe'];
+const hex = (n: number): string => {
+  let s = '';
+  for (let i = 0; i < n; i++) s += '0123456789ABCDEF'[rnd(16)];
+  return s;
+};
+const guid = (): string => `{${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}}`;
+const t0 = Date.UTC(2024, 0, 1);
+
+function event(i: number): string {
+  const host = hosts[rnd(hosts.length)];
+  const user = users[rnd(users.length)];
+  const ts = new Date(t0 + i * 37).toISOString();
+  const k = rnd(10);
+  if (k < 5) {
+    const img = images[rnd(images.length)];
+    return JSON.stringify({
+      EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', Provider_Name: 'Microsoft-Windows-Sysmon', Computer: host, EventRecordID: i, UtcTime: ts.replace('T', ' ').replace('Z', ''),
+      ProcessGuid: guid(), ProcessId: 1000 + rnd(60000), Image: img, CommandLine: `"${img}" /c echo ${hex(8)} --flag=${rnd(1000)}`,
+      User: `CORP\\${user}`, LogonId: '0x' + hex(6).toLowerCase(), IntegrityLevel: 'Medium', Hashes: `SHA256=${hex(64)}`, ParentProcessGuid: guid(), ParentProcessId: 500 + rnd(5000), ParentImage: 'C:\\Windows\\explorer.exe',
+    });
+  }
+  if (k < 8) {
+    return JSON.stringify({
+      EventID: 3, Channel: 'Microsoft-Windows-Sysmon/Operational', Provider_Name: 'Microsoft-Windows-Sysmon', Computer: host, EventRecordID: i, UtcTime: ts.replace('T', ' ').replace('Z', ''),
+      ProcessGuid: guid(), ProcessId: 1000 + rnd(60000), Image: images[rnd(images.length)], User: `CORP\\${user}`, Protocol: 'tcp', Initiated: 'true',
+      SourceIp: `10.${rnd(256)}.${rnd(256)}.${rnd(256)}`, SourceHostname: host, SourcePort: 49152 + rnd(16000), DestinationIp: `${rnd(224)}.${rnd(256)}.${rnd(256)}.${rnd(256)}`,
+      DestinationHostname: `cdn${rnd(100)}.example.net`, DestinationPort: [443, 80, 445, 3389][rnd(4)], 
+    });
+  }
+  return JSON.stringify({
+    EventID: [4624, 4625][rnd(2)], Channel: 'Security', Provider_Name: 'Microsoft-Windows-Security-Auditing', Computer: host, EventRecordID: i, TimeCreated: ts,
+    SubjectUserSid: 'S-1-5-18', SubjectUserName: host.split('.')[0] + '$', SubjectDomainName: 'CORP', SubjectLogonId: '0x3e7', TargetUserSid: `S-1-5-21-${rnd(1e9)}-${rnd(1e9)}-${1000 + rnd(5000)}`,
+    TargetUserName: user, TargetDomainName: 'CORP', TargetLogonId: '0x' + hex(7).toLowerCase(), LogonType: [2, 3, 10][rnd(3)], LogonProcessName: 'User32',
+    WorkstationName: host.split('.')[0], IpAddress: `10.${rnd(256)}.${rnd(256)}.${rnd(256)}`, IpPort: String(rnd(65535)), ProcessName: 'C:\\Windows\\System32\\svchost.exe',
+  });
+}
+
+async function generate(file: string): Promise<void> {
+  const out = createWriteStream(file, { highWaterMark: 4 << 20 });
+  let buf = '';
+  for (let i = 0; i < N; i++) {
+    buf += event(i) + '\n';
+    if (buf.length > 1 << 20) {
+      if (!out.write(buf)) await once(out, 'drain');
+      buf = '';
+    }
+  }
+  out.end(buf);
+  await once(out, 'finish');
+}
+
+async function forEachLine(file: string, fn: (line: string, n: number) => void): Promise<number> {
+  let carry = '';
+  let n = 0;
+  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 })) {
+    const s = carry + (chunk as string);
+    let from = 0;
+    for (;;) {
+      const nl = s.indexOf('\n', from);
+      if (nl < 0) break;
+      fn(s.slice(from, nl), ++n);
+      from = nl + 1;
+    }
+    carry = s.slice(from);
+  }
+  if (carry) fn(carry, ++n);
+  return n;
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'garrison-bench-file-'));
+const file = path.join(dir, 'events.ndjson');
+try {
+  let t = performance.now();
+  await generate(file);
+  const size = statSync(file).size;
+  console.log(`generated ${N} events, ${(size / 1048576).toFixed(0)} MiB (${Math.round(size / N)} bytes/event) in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+
+  // Reference: plain JSON.parse of every line, same file, same run.
+  t = performance.now();
+  let sink = 0;
+  await forEachLine(file, (line) => {
+    sink += JSON.parse(line).EventID;
+  });
+  const refSecs = (performance.now() - t) / 1000;
+  const refRate = N / refSecs;
+  console.log(`reference JSON.parse per line: ${Math.round(refRate)} events/s (${refSecs.toFixed(1)} s)${sink < 0 ? '!' : ''}`);
+
+  if (profileParse) {
+    t = performance.now();
+    let ok = 0;
+    await forEachLine(file, (line, n) => {
+      const r = parseRecord({ data: line, origin: `file:${file}:${n}`, input: `file:${file}`, tenant: 'default', receivedAt: Date.now(), format: 'json' });
+      if (r.ok) ok++;
+    });
+    const s = (performance.now() - t) / 1000;
+    console.log(`normalize only (read + parseRecord): ${Math.round(N / s)} events/s, ${ok} ok`);
+  }
+
+  if (split) {
+    // Attribution: the store alone, fed pre-normalized events (first 100k) in 10k-event batches.
+    const M = Math.min(N, 100_000);
+    const evs: GarrisonEvent[] = [];
+    await forEachLine(file, (line, n) => {
+      if (n > M) return;
+      const r = parseRecord({ data: line, origin: `file:${file}:${n}`, input: `file:${file}`, tenant: 'default', receivedAt: Date.now(), format: 'json' });
+      if (r.ok) evs.push(r.event);
+    });
+    const st = openSqliteStore({ file: path.join(dir, 'split.db'), fts });
+    await st.init();
+    const ts = performance.now();
+    for (let i = 0; i < evs.length; i += 10_000) await st.appendEvents(evs.slice(i, i + 10_000));
+    const s = (performance.now() - ts) / 1000;
+    await st.close();
+    console.log(`store only (appendEvents, ${evs.length} pre-normalized events, fts=${fts}): ${Math.round(evs.length / s)} events/s`);
+  }
+
+  const rssBefore = process.memoryUsage().rss;
+  t = performance.now();
+  const summary = await runFileIngest([file], { dataDir: path.join(dir, 'data'), store: { fts }, format: 'auto' });
+  const total = (performance.now() - t) / 1000;
+  // Rate over the ingest itself (until the pipeline has committed everything); store close
+  // (waiting for the background FTS worker) is reported separately.
+  const secs = summary.elapsedMs / 1000;
+  const rate = summary.stored / secs;
+  const peakRss = process.resourceUsage().maxRSS * 1024;
+  console.log(`ingest (garrison ingest path, fts=${fts}): stored ${summary.stored}/${N}, rejected ${summary.rejected}, ${secs.toFixed(1)} s to commit, ${total.toFixed(1)} s including store close`);
+  console.log(`RESULT events/s stored: ${Math.round(rate)}`);
+  console.log(`RESULT peak RSS: ${(peakRss / 1048576).toFixed(0)} MiB (before ingest ${(rssBefore / 1048576).toFixed(0)} MiB)`);
+  console.log(`RESULT ratio to JSON.parse: ${(rate / refRate).toFixed(3)} (${Math.round(rate)} / ${Math.round(refRate)})`);
+  console.log(`targets: >= 50,000 events/s ${rate >= 50_000 ? 'MET' : 'NOT MET'}, RSS < 1 GiB ${peakRss < 1 << 30 ? 'MET' : 'NOT MET'}`);
+} finally {
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+  else console.log(`kept ${dir}`);
+}

@@ -1,0 +1,347 @@
+/**
+ * Garrison's configuration: one zod schema, read from a YAML file plus environment variables
+ * plus command-line overrides (in that order of precedence, lowest first).
+ *
+ * Loading never stops at the first problem: every schema violation, YAML syntax error and bad
+ * environment value is collected in a ProblemList with where it came from (`file:line` for the
+ * YAML file, `env GARRISON_PORT` for the environment, `--port` for flags) and the dotted path of
+ * the setting, then thrown once as CONFIG_INVALID whose details list them all.
+ *
+ * See docs/server.md for every setting, and config/garrison.example.yaml.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
+import { z } from 'zod';
+import { GarrisonError, ProblemList } from './errors.js';
+import { SOURCES } from '../ingest/sources.js';
+
+const MiB = 1024 * 1024;
+
+const name = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.:@-]+$/, 'use letters, digits and _ . : @ -');
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits (SHA-256 of the token)');
+const secret = z.string().min(16, 'tokens must be at least 16 characters').max(512);
+
+/** A bearer token for /api routes: the token itself, or only its SHA-256 (preferred in files). */
+export const ApiTokenSchema = z
+  .object({ name, token: secret.optional(), sha256: sha256.optional() })
+  .strict()
+  .refine((t) => (t.token === undefined) !== (t.sha256 === undefined), { message: 'give exactly one of token or sha256' });
+
+/** A HEC token (`Authorization: Splunk <token>`), with Splunk's per-token settings. */
+export const HecTokenSchema = z
+  .object({
+    name,
+    token: secret.optional(),
+    sha256: sha256.optional(),
+    disabled: z.boolean().default(false),
+    /** Indexes this token may write to; empty = any. */
+    indexes: z.array(z.string().min(1).max(256)).max(1000).default([]),
+    /** Index used when an event names none. */
+    defaultIndex: z.string().min(1).max(256).default('main'),
+    /** Default sourcetype (format hint) for events that name none. */
+    sourcetype: z.string().min(1).max(256).optional(),
+    source: z.string().min(1).max(1024).optional(),
+    tenant: z.string().min(1).max(128).optional(),
+  })
+  .strict()
+  .refine((t) => (t.token === undefined) !== (t.sha256 === undefined), { message: 'give exactly one of token or sha256' });
+
+export const ConfigSchema = z
+  .object({
+    /** Where the SQLite store and the generated token hashes live. */
+    dataDir: z.string().min(1).default('./data'),
+    /** Tenant stamped on events whose source names none. */
+    tenant: z.string().min(1).max(128).default('default'),
+    server: z
+      .object({
+        host: z.string().min(1).default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Largest request body accepted on non-ingest routes. */
+        bodyLimitBytes: z.number().int().min(1024).max(1024 * MiB).default(1 * MiB),
+        /** Requests slower than this are cut off (slow-loris protection). */
+        requestTimeoutMs: z.number().int().min(1000).max(3_600_000).default(120_000),
+        /** OpenAPI document and UI under /api/docs: public, behind the API token, or off. */
+        docs: z.enum(['public', 'authenticated', 'off']).default('public'),
+        /** Milliseconds given to in-flight requests and the queue flush on SIGTERM. */
+        shutdownTimeoutMs: z.number().int().min(100).max(600_000).default(30_000),
+      })
+      .strict()
+      .prefault({}),
+    auth: z
+      .object({
+        apiTokens: z.array(ApiTokenSchema).max(1000).default([]),
+        hecTokens: z.array(HecTokenSchema).max(1000).default([]),
+        /** On first run with no token configured: generate one, print it once, keep its hash in dataDir. */
+        generateOnFirstRun: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    hec: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Largest request body, before and after gzip decompression. */
+        maxBodyBytes: z.number().int().min(1024).max(1024 * MiB).default(64 * MiB),
+        /** Largest single event (its JSON text / raw line). */
+        maxEventBytes: z.number().int().min(64).max(64 * MiB).default(1 * MiB),
+        /** Largest value of host/source/sourcetype/index and of each entry of `fields`. */
+        maxFieldBytes: z.number().int().min(16).max(16 * MiB).default(64 * 1024),
+        /** Most errors listed in one response. */
+        maxErrorsReported: z.number().int().min(1).max(10_000).default(100),
+        /**
+         * Worker threads parsing and normalizing HEC bodies off the main thread; 0 = inline.
+         * Inline is cheaper in total CPU (no hand-over of events between threads), so it is the
+         * default for small machines; with 4+ cores, 1–2 workers free the store-writing thread.
+         */
+        workers: z.number().int().min(0).max(32).default(0),
+        ack: z
+          .object({
+            enabled: z.boolean().default(true),
+            maxChannels: z.number().int().min(1).max(1_000_000).default(10_000),
+            /** Acks kept per channel until queried; the oldest are dropped beyond this. */
+            maxAcksPerChannel: z.number().int().min(1).max(10_000_000).default(100_000),
+            /** Channels idle for longer are forgotten with their acks. */
+            channelIdleMs: z.number().int().min(1000).max(86_400_000).default(600_000),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    api: z
+      .object({
+        maxBodyBytes: z.number().int().min(1024).max(1024 * MiB).default(64 * MiB),
+        maxEventBytes: z.number().int().min(64).max(64 * MiB).default(1 * MiB),
+        maxErrorsReported: z.number().int().min(1).max(10_000).default(100),
+        /** Largest page a search may request. */
+        maxSearchLimit: z.number().int().min(1).max(10_000).default(1000),
+      })
+      .strict()
+      .prefault({}),
+    ingest: z
+      .object({
+        /** Bounded queue between the HTTP/syslog sources and the store. */
+        maxQueuedEvents: z.number().int().min(1).max(10_000_000).default(100_000),
+        maxQueuedBytes: z.number().int().min(1024).max(8192 * MiB).default(256 * MiB),
+        /** Retry-After sent with 503 when the queue is full. */
+        retryAfterSeconds: z.number().int().min(1).max(3600).default(1),
+      })
+      .strict()
+      .prefault({}),
+    store: z
+      .object({
+        /** The SQLite file; default `<dataDir>/garrison.db`. */
+        file: z.string().min(1).optional(),
+        synchronous: z.enum(['NORMAL', 'FULL']).optional(),
+        fts: z.enum(['background', 'off']).optional(),
+        cacheMb: z.number().int().min(1).max(4096).optional(),
+      })
+      .strict()
+      .prefault({}),
+    /** Standalone sources (syslog listeners ...): `- { kind: syslog, protocol: udp, port: 5514 }`; each entry validated by its kind's schema in ingest/sources.ts. */
+    sources: z.array(z.looseObject({ kind: z.string(), name: z.string().optional() })).max(100).default([]),
+    logging: z
+      .object({
+        level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+      })
+      .strict()
+      .prefault({}),
+    metrics: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+  })
+  .strict();
+
+export type GarrisonConfig = z.output<typeof ConfigSchema>;
+export type GarrisonConfigInput = z.input<typeof ConfigSchema>;
+
+/** Environment variables Garrison reads, and the setting each one sets. */
+export const ENV_VARS = {
+  GARRISON_CONFIG: 'path of the YAML configuration file',
+  GARRISON_DATA_DIR: 'dataDir',
+  GARRISON_HOST: 'server.host',
+  GARRISON_PORT: 'server.port',
+  GARRISON_LOG_LEVEL: 'logging.level',
+  GARRISON_TENANT: 'tenant',
+  GARRISON_API_TOKEN: 'adds an API token named "env" to auth.apiTokens',
+  GARRISON_HEC_TOKEN: 'adds a HEC token named "env" to auth.hecTokens',
+} as const;
+
+/** Command-line overrides (garrison serve flags). */
+export interface ConfigOverrides {
+  port?: number | string;
+  host?: string;
+  dataDir?: string;
+}
+
+export interface LoadConfigOptions {
+  /** YAML file; when undefined, GARRISON_CONFIG, else no file. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  overrides?: ConfigOverrides;
+  /** Directory relative paths (dataDir, store.file) resolve against. Default: cwd. */
+  cwd?: string;
+}
+
+export interface LoadedConfig {
+  config: GarrisonConfig;
+  /** The YAML file actually read, if any. */
+  file?: string;
+}
+
+type Origin = { file: string; line?: number; label: string };
+
+/**
+ * Loads and validates the configuration. Throws CONFIG_NOT_FOUND for a missing file and
+ * CONFIG_INVALID listing every problem (details.problems) otherwise.
+ */
+export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const problems = new ProblemList();
+  const file = opts.file ?? (env.GARRISON_CONFIG ? env.GARRISON_CONFIG : undefined);
+  let raw: Record<string, unknown> = {};
+  let locate: (path: PropertyKey[]) => number | undefined = () => undefined;
+  let filePath: string | undefined;
+
+  if (file !== undefined) {
+    filePath = resolve(cwd, file);
+    if (!existsSync(filePath)) {
+      throw new GarrisonError('CONFIG_NOT_FOUND', `configuration file ${filePath} does not exist`, { location: { file: filePath } });
+    }
+    const text = readFileSync(filePath, 'utf8');
+    const lc = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+    for (const err of doc.errors) {
+      const line = err.linePos?.[0]?.line ?? (err.pos ? lc.linePos(err.pos[0]).line : undefined);
+      problems.add(new GarrisonError('CONFIG_INVALID', `YAML: ${err.message.split('\n')[0]}`, { location: { file: filePath, line } }));
+    }
+    if (doc.errors.length === 0) {
+      const js = doc.toJS({ maxAliasCount: 100 }) as unknown;
+      if (js === null || js === undefined) raw = {};
+      else if (typeof js !== 'object' || Array.isArray(js)) {
+        problems.add(new GarrisonError('CONFIG_INVALID', 'the configuration file must hold a mapping at the top level', { location: { file: filePath, line: 1 } }));
+      } else raw = js as Record<string, unknown>;
+      locate = (path) => {
+        // The deepest existing node on the path: a missing key is reported where its parent is.
+        for (let n = path.length; n >= 0; n--) {
+          const node = doc.getIn(path.slice(0, n) as unknown[], true) as Node | undefined;
+          if (node && (node as Node).range) {
+            // For a map entry, point at its key's line rather than the value's.
+            const parent = n > 0 ? (doc.getIn(path.slice(0, n - 1) as unknown[], true) as Node | undefined) : undefined;
+            if (parent && isMap(parent)) {
+              const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === path[n - 1]);
+              const k = pair?.key as Node | undefined;
+              if (k?.range) return lc.linePos(k.range[0]).line;
+            } else if (parent && isSeq(parent)) {
+              return lc.linePos(node.range![0]).line;
+            }
+            return lc.linePos(node.range![0]).line;
+          }
+        }
+        return undefined;
+      };
+    }
+  }
+
+  // Environment and flags override the file; remember where each override came from.
+  const origins = new Map<string, Origin>();
+  const set = (path: string[], value: unknown, origin: Origin) => {
+    let cur = raw as Record<string, unknown>;
+    for (const k of path.slice(0, -1)) {
+      if (cur[k] === undefined || cur[k] === null || typeof cur[k] !== 'object' || Array.isArray(cur[k])) cur[k] = {};
+      cur = cur[k] as Record<string, unknown>;
+    }
+    cur[path[path.length - 1]] = value;
+    origins.set(path.join('.'), origin);
+  };
+  const num = (v: string): number | string => (/^\s*-?\d+\s*$/.test(v) ? Number(v) : v);
+  const envPairs: [keyof typeof ENV_VARS, string[], (v: string) => unknown][] = [
+    ['GARRISON_DATA_DIR', ['dataDir'], (v) => v],
+    ['GARRISON_HOST', ['server', 'host'], (v) => v],
+    ['GARRISON_PORT', ['server', 'port'], num],
+    ['GARRISON_LOG_LEVEL', ['logging', 'level'], (v) => v],
+    ['GARRISON_TENANT', ['tenant'], (v) => v],
+  ];
+  for (const [k, path, conv] of envPairs) {
+    const v = env[k];
+    if (v !== undefined && v !== '') set(path, conv(v), { file: `env ${k}`, label: `env ${k}` });
+  }
+  const o = opts.overrides ?? {};
+  if (o.dataDir !== undefined) set(['dataDir'], o.dataDir, { file: '--data', label: '--data' });
+  if (o.host !== undefined) set(['server', 'host'], o.host, { file: '--host', label: '--host' });
+  if (o.port !== undefined) set(['server', 'port'], typeof o.port === 'string' ? num(o.port) : o.port, { file: '--port', label: '--port' });
+  for (const [k, list] of [
+    ['GARRISON_API_TOKEN', 'apiTokens'],
+    ['GARRISON_HEC_TOKEN', 'hecTokens'],
+  ] as const) {
+    const v = env[k];
+    if (v === undefined || v === '') continue;
+    const auth = (raw.auth && typeof raw.auth === 'object' && !Array.isArray(raw.auth) ? raw.auth : (raw.auth = {})) as Record<string, unknown>;
+    const arr = Array.isArray(auth[list]) ? (auth[list] as unknown[]) : (auth[list] = []) as unknown[];
+    arr.push({ name: 'env', token: v });
+    origins.set(`auth.${list}.${arr.length - 1}`, { file: `env ${k}`, label: `env ${k}` });
+  }
+
+  const parsed = ConfigSchema.safeParse(raw);
+  // Each source entry is validated by its kind's own schema (ingest/sources.ts), located like the rest.
+  const sourceIssues: { path: PropertyKey[]; message: string; code?: string; keys?: string[] }[] = [];
+  if (Array.isArray(raw.sources)) {
+    raw.sources.forEach((entry: unknown, idx: number) => {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return; // reported by ConfigSchema
+      const { kind, name: _name, ...rest } = entry as Record<string, unknown>;
+      if (typeof kind !== 'string') return;
+      const spec = (SOURCES as Record<string, { schema: z.ZodType }>)[kind];
+      if (!spec) {
+        sourceIssues.push({ path: ['sources', idx, 'kind'], message: `unknown source kind "${kind.slice(0, 40)}" (known: ${Object.keys(SOURCES).join(', ')})` });
+        return;
+      }
+      const r = spec.schema.safeParse(rest);
+      if (!r.success) for (const i of r.error.issues) sourceIssues.push({ ...i, path: ['sources', idx, ...i.path] });
+    });
+  }
+  const allIssues = [...(parsed.success ? [] : parsed.error.issues), ...sourceIssues];
+  if (allIssues.length > 0) {
+    for (const issue of allIssues as { path: PropertyKey[]; message: string; code?: string; keys?: string[] }[]) {
+      const path = issue.path.map(String);
+      const dotted = path.join('.');
+      let origin: Origin | undefined;
+      for (let n = path.length; n > 0 && !origin; n--) origin = origins.get(path.slice(0, n).join('.'));
+      const keys = issue.code === 'unrecognized_keys' && issue.keys ? ` (unknown key${issue.keys.length > 1 ? 's' : ''}: ${issue.keys.join(', ')})` : '';
+      const msg = `${dotted || '(top level)'}: ${issue.message}${issue.code === 'unrecognized_keys' ? '' : keys}`;
+      if (origin) {
+        problems.add(new GarrisonError('CONFIG_INVALID', msg, { location: { file: origin.file, field: dotted } }));
+      } else {
+        const at = issue.code === 'unrecognized_keys' && issue.keys?.length ? [...issue.path, issue.keys[0]] : issue.path;
+        const line = filePath ? locate(at as PropertyKey[]) : undefined;
+        problems.add(new GarrisonError('CONFIG_INVALID', msg, { location: { file: filePath ?? 'config', line, field: dotted } }));
+      }
+    }
+  }
+  if (!problems.ok || !parsed.success) {
+    throw new GarrisonError('CONFIG_INVALID', `invalid configuration (${problems.problems.length} problem${problems.problems.length === 1 ? '' : 's'}):\n${problems.format()}`, {
+      details: { problems: problems.problems.map((p) => p.toJSON()) },
+    });
+  }
+  const config = parsed.data;
+  config.dataDir = resolve(cwd, config.dataDir);
+  if (config.store.file) config.store.file = resolve(cwd, config.store.file);
+  // Token names must be unique per kind: they label metrics and logs.
+  const dup = new ProblemList();
+  for (const list of ['apiTokens', 'hecTokens'] as const) {
+    const seen = new Set<string>();
+    config.auth[list].forEach((t, i) => {
+      if (seen.has(t.name) && t.name !== 'env') dup.add(new GarrisonError('CONFIG_INVALID', `auth.${list}.${i}.name: duplicate token name "${t.name}"`, { location: { file: filePath ?? 'config', line: filePath ? locate(['auth', list, i, 'name']) : undefined, field: `auth.${list}.${i}.name` } }));
+      seen.add(t.name);
+    });
+  }
+  if (!dup.ok) {
+    throw new GarrisonError('CONFIG_INVALID', `invalid configuration (${dup.problems.length} problems):\n${dup.format()}`, {
+      details: { problems: dup.problems.map((p) => p.toJSON()) },
+    });
+  }
+  return { config, file: filePath };
+}
+
+/** The configuration with every default applied (tests, tools). */
+export function defaultConfig(input: GarrisonConfigInput = {}): GarrisonConfig {
+  return ConfigSchema.parse(input);
+}

@@ -1,0 +1,61 @@
+/**
+ * Helpers shared by the Store implementations: input validation, paging cursors, limits.
+ */
+import { GarrisonError } from '../core/errors.js';
+import type { GarrisonEvent } from '../core/event.js';
+
+export const DEFAULT_SEARCH_LIMIT = 100;
+export const MAX_SEARCH_LIMIT = 10_000;
+export const MAX_GET_IDS = 10_000;
+
+export function clampLimit(limit: number | undefined, dflt = DEFAULT_SEARCH_LIMIT, max = MAX_SEARCH_LIMIT): number {
+  if (limit === undefined) return dflt;
+  if (!Number.isFinite(limit) || limit < 1) {
+    throw new GarrisonError('BAD_REQUEST', `limit must be a positive integer (got ${String(limit)})`, { location: { field: 'limit' } });
+  }
+  return Math.min(Math.floor(limit), max);
+}
+
+/** Checks what the store relies on; throws STORE_BAD_EVENT naming the batch index. */
+export function validateEvent(ev: GarrisonEvent, index: number): void {
+  const bad = (what: string): never => {
+    throw new GarrisonError('STORE_BAD_EVENT', `event ${index}: ${what}`, { location: { index } });
+  };
+  if (ev === null || typeof ev !== 'object') bad('not an object');
+  if (typeof ev.id !== 'string' || ev.id.length === 0 || ev.id.length > 128) bad('id must be a non-empty string of at most 128 characters');
+  if (typeof ev.time !== 'number' || !Number.isFinite(ev.time)) bad('time must be a finite number (ms epoch)');
+  if (typeof ev.ingestTime !== 'number' || !Number.isFinite(ev.ingestTime)) bad('ingestTime must be a finite number (ms epoch)');
+  if (typeof ev.tenant !== 'string' || ev.tenant.length === 0) bad('tenant must be a non-empty string');
+  if (typeof ev.raw !== 'string') bad('raw must be a string');
+  if (!ev.class || typeof ev.class.uid !== 'number') bad('class.uid must be a number');
+}
+
+/** Paging cursor: the sort key of the last row returned, tagged with the store kind. */
+export function encodeCursor(kind: string, time: number, key: string | number): string {
+  return Buffer.from(JSON.stringify([kind, time, key]), 'utf8').toString('base64url');
+}
+
+export function decodeCursor<K extends string | number>(kind: string, cursor: string, keyType: 'string' | 'number'): { time: number; key: K } {
+  const fail = (): never => {
+    throw new GarrisonError('STORE_BAD_CURSOR', 'the cursor is malformed or belongs to another store', { location: { field: 'cursor' } });
+  };
+  if (typeof cursor !== 'string' || cursor.length > 512 || !/^[A-Za-z0-9_-]+$/.test(cursor)) fail();
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    fail();
+  }
+  if (!Array.isArray(v) || v.length !== 3 || v[0] !== kind || typeof v[1] !== 'number' || !Number.isFinite(v[1]) || typeof v[2] !== keyType) fail();
+  const arr = v as [string, number, K];
+  return { time: arr[1], key: arr[2] };
+}
+
+/** Validated time range: numbers in ms, from < to when both given. */
+export function checkRange(from?: number, to?: number): void {
+  for (const [name, v] of [['from', from], ['to', to]] as const) {
+    if (v !== undefined && (typeof v !== 'number' || !Number.isFinite(v))) {
+      throw new GarrisonError('BAD_REQUEST', `${name} must be a time in ms since the epoch`, { location: { field: name } });
+    }
+  }
+}

@@ -1,0 +1,682 @@
+/**
+ * The embedded store: SQLite through better-sqlite3 in WAL mode.
+ *
+ * Design for ingest throughput (see docs/store.md):
+ * - events is an append-only rowid table (seq = arrival order); host/user/tenant are interned
+ *   into small integers; the secondary indexes are (key, time) on low-cardinality keys, so each
+ *   insert touches a few hot pages instead of random ones.
+ * - The FTS5 index lives in a separate database file (`<file>.fts`) and is built by a worker
+ *   thread catching up in batches, off the write path. Search stays exact: rows above the
+ *   indexer's watermark are matched by scanning with the same tokenizer rules.
+ * - A batch is one transaction; appendEvents resolves after COMMIT. synchronous=NORMAL in WAL
+ *   survives a process crash (SIGKILL); FULL also survives power loss (config `synchronous`).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { z } from 'zod';
+import { GarrisonError, ProblemList } from '../../core/errors.js';
+import { hostKey, type GarrisonEvent } from '../../core/event.js';
+import type { Signal } from '../../core/signal.js';
+import type {
+  AppendResult,
+  RetentionPolicy,
+  RetentionResult,
+  SearchOptions,
+  SearchResult,
+  SignalQuery,
+  Store,
+  TimeRange,
+} from '../port.js';
+import { checkRange, clampLimit, decodeCursor, encodeCursor, MAX_GET_IDS, validateEvent } from '../common.js';
+import { compileQuery, sqliteDialect } from '../query/compile.js';
+import { phraseMatches } from '../query/fts.js';
+import { FTS_SCHEMA, FTS_WORKER_CODE, type FtsWorkerData, type FtsWorkerMessage } from './fts-worker.js';
+import { MIGRATIONS } from './migrations.js';
+
+export const SqliteStoreConfigSchema = z
+  .object({
+    /** Events database file; the FTS index goes to `<file>.fts`. */
+    file: z.string().min(1),
+    /** NORMAL: durable across process crashes (WAL). FULL: also across power loss, slower commits. */
+    synchronous: z.enum(['NORMAL', 'FULL']).default('NORMAL'),
+    /** background: FTS5 built by a worker thread; off: full-text terms scan the raw text. */
+    fts: z.enum(['background', 'off']).default('background'),
+    /** Rows per FTS indexer transaction. */
+    ftsBatch: z.number().int().min(1).max(100_000).default(5_000),
+    /** Indexer poll interval when idle (it is also woken after each append). */
+    ftsIdleMs: z.number().int().min(1).max(60_000).default(250),
+    /** SQLite page cache in MiB. */
+    cacheMb: z.number().int().min(1).max(4096).default(64),
+    busyTimeoutMs: z.number().int().min(0).max(600_000).default(5_000),
+    /** Open read-only (no migrations, no indexer): for `garrison search` beside a running server. */
+    readonly: z.boolean().default(false),
+  })
+  .strict();
+export type SqliteStoreConfig = z.input<typeof SqliteStoreConfigSchema>;
+
+const CURSOR_KIND = 'sqlite';
+const require = createRequire(import.meta.url);
+
+type Row = { seq: number; id: string; time: number; ingest_time: number; tenant: string; env: string; fields: string | null; raw: string };
+
+const NUM_RE = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
+
+export interface SqliteStoreStats {
+  events: number;
+  eventBytes: number;
+  duplicates: number;
+  ftsWatermark: number;
+  maxSeq: number;
+  ftsIndexed: number;
+}
+
+export class SqliteStore implements Store {
+  readonly config: z.output<typeof SqliteStoreConfigSchema>;
+  readonly ftsFile: string;
+  private db: Database.Database | undefined;
+  private closed = false;
+  private initPromise: Promise<void> | undefined;
+  private worker: Worker | undefined;
+  private workerError: string | undefined;
+  private ftsAttached = false;
+  private watermark = 0;
+  private ftsIndexed = 0;
+  private waiters: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
+  private dictCache = new Map<string, number>();
+  private stmts: ReturnType<SqliteStore['prepare']> | undefined;
+  private tokenCache = new Map<string, string[]>();
+
+  constructor(config: SqliteStoreConfig) {
+    const parsed = SqliteStoreConfigSchema.safeParse(config);
+    if (!parsed.success) {
+      const problems = new ProblemList();
+      for (const issue of parsed.error.issues) {
+        problems.add(new GarrisonError('CONFIG_INVALID', `store.${issue.path.join('.')}: ${issue.message}`, { location: { field: `store.${issue.path.join('.')}` } }));
+      }
+      throw new GarrisonError('CONFIG_INVALID', `invalid SQLite store configuration:\n${problems.format()}`, {
+        details: { problems: problems.problems.map((p) => p.toJSON()) },
+      });
+    }
+    this.config = parsed.data;
+    this.config.file = resolve(this.config.file);
+    this.ftsFile = this.config.file + '.fts';
+  }
+
+  // ---------------------------------------------------------------------------------- lifecycle
+
+  init(): Promise<void> {
+    if (this.closed) return Promise.reject(this.closedError());
+    this.initPromise ??= this.doInit().catch((e) => {
+      this.initPromise = undefined;
+      throw e;
+    });
+    return this.initPromise;
+  }
+
+  private async doInit(): Promise<void> {
+    const c = this.config;
+    let db: Database.Database;
+    try {
+      if (!c.readonly) mkdirSync(dirname(c.file), { recursive: true });
+      db = new Database(c.file, { readonly: c.readonly, fileMustExist: c.readonly });
+    } catch (e) {
+      throw new GarrisonError('STORE_IO', `cannot open ${c.file}: ${(e as Error).message}`, { location: { file: c.file }, cause: e });
+    }
+    try {
+      db.pragma(`busy_timeout = ${c.busyTimeoutMs}`);
+      if (!c.readonly) {
+        const fresh = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n === 0;
+        if (fresh) db.pragma('auto_vacuum = INCREMENTAL');
+        db.pragma('journal_mode = WAL');
+      }
+      db.pragma(`synchronous = ${c.synchronous}`);
+      db.pragma(`cache_size = ${-c.cacheMb * 1024}`);
+      db.pragma('temp_store = MEMORY');
+      db.function('garrison_num', { deterministic: true }, (v: unknown) => {
+        if (typeof v === 'number' || typeof v === 'bigint') return v;
+        if (typeof v === 'string' && v.length < 64 && NUM_RE.test(v)) return Number(v);
+        return null;
+      });
+      db.function('garrison_fts', { deterministic: true }, (raw: unknown, tokensJson: unknown, prefix: unknown) => {
+        if (typeof raw !== 'string' || typeof tokensJson !== 'string') return 0;
+        let tokens = this.tokenCache.get(tokensJson);
+        if (!tokens) {
+          tokens = JSON.parse(tokensJson) as string[];
+          if (this.tokenCache.size > 256) this.tokenCache.clear();
+          this.tokenCache.set(tokensJson, tokens);
+        }
+        return phraseMatches(raw, tokens, prefix === 1) ? 1 : 0;
+      });
+      if (!c.readonly) this.migrate(db);
+      else this.checkSchema(db);
+      this.db = db;
+      if (c.fts === 'background') this.attachFts(db);
+      this.stmts = this.prepare(db);
+      if (c.fts === 'background' && !c.readonly) this.startWorker();
+    } catch (e) {
+      db.close();
+      if (e instanceof GarrisonError) throw e;
+      throw new GarrisonError('STORE_IO', `cannot initialise ${c.file}: ${(e as Error).message}`, { location: { file: c.file }, cause: e });
+    }
+  }
+
+  private checkSchema(db: Database.Database): void {
+    const has = db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'schema_migrations'").get();
+    if (!has) throw new GarrisonError('STORE_SCHEMA', `${this.config.file} is not a Garrison store (no schema)`, { location: { file: this.config.file } });
+    const v = (db.prepare('SELECT max(version) AS v FROM schema_migrations').get() as { v: number | null }).v ?? 0;
+    const latest = MIGRATIONS[MIGRATIONS.length - 1].version;
+    if (v > latest) throw new GarrisonError('STORE_SCHEMA', `${this.config.file} has schema version ${v}, newer than this build (${latest})`, { location: { file: this.config.file } });
+  }
+
+  private migrate(db: Database.Database): void {
+    db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    this.checkSchema(db);
+    const applied = new Set((db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[]));
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      try {
+        db.transaction(() => {
+          db.exec(m.sql);
+          db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+        }).immediate();
+      } catch (e) {
+        throw new GarrisonError('STORE_SCHEMA', `migration ${m.version} (${m.name}) failed on ${this.config.file}: ${(e as Error).message}`, {
+          location: { file: this.config.file },
+          cause: e,
+        });
+      }
+    }
+  }
+
+  private attachFts(db: Database.Database): void {
+    if (this.config.readonly) {
+      try {
+        // A read-only connection attaches read-only too; a missing index file fails here.
+        if (!existsSync(this.ftsFile)) throw new Error('no index file');
+        db.prepare('ATTACH DATABASE ? AS fts').run(this.ftsFile);
+        db.prepare("SELECT v FROM fts.fts_state WHERE k = 'watermark'").get();
+        this.ftsAttached = true;
+      } catch {
+        try {
+          db.exec('DETACH DATABASE fts');
+        } catch {
+          /* not attached */
+        }
+        this.ftsAttached = false; // no index yet: full-text terms scan
+      }
+      return;
+    }
+    db.prepare('ATTACH DATABASE ? AS fts').run(this.ftsFile);
+    db.pragma('fts.journal_mode = WAL');
+    db.pragma('fts.synchronous = NORMAL');
+    db.exec(FTS_SCHEMA);
+    this.ftsAttached = true;
+    this.watermark = this.readWatermark(db);
+  }
+
+  private readWatermark(db: Database.Database): number {
+    if (!this.ftsAttached) return 0;
+    return (db.prepare("SELECT v FROM fts.fts_state WHERE k = 'watermark'").pluck().get() as number | undefined) ?? 0;
+  }
+
+  private startWorker(): void {
+    const data: FtsWorkerData = {
+      driver: require.resolve('better-sqlite3'),
+      eventsFile: this.config.file,
+      ftsFile: this.ftsFile,
+      batch: this.config.ftsBatch,
+      idleMs: this.config.ftsIdleMs,
+    };
+    const w = new Worker(FTS_WORKER_CODE, { eval: true, workerData: data });
+    w.unref();
+    w.on('message', (m: FtsWorkerMessage) => {
+      if (m.type === 'progress') {
+        this.watermark = m.watermark;
+        this.ftsIndexed += m.indexed;
+        this.settleWaiters();
+      } else if (m.type === 'stopped') {
+        this.watermark = m.watermark;
+        this.settleWaiters();
+      } else if (m.type === 'error') {
+        this.workerError = m.message;
+        this.settleWaiters();
+      }
+    });
+    w.on('error', (e) => {
+      this.workerError = e.message;
+      this.settleWaiters();
+    });
+    w.on('exit', () => {
+      if (this.worker === w) this.worker = undefined;
+      this.settleWaiters();
+    });
+    this.worker = w;
+  }
+
+  private settleWaiters(): void {
+    const keep: typeof this.waiters = [];
+    for (const w of this.waiters) {
+      if (this.watermark >= w.seq) w.resolve();
+      else if (this.workerError || !this.worker) {
+        w.reject(new GarrisonError('STORE_IO', `full-text indexer stopped${this.workerError ? `: ${this.workerError}` : ''}`, { location: { file: this.ftsFile } }));
+      } else keep.push(w);
+    }
+    this.waiters = keep;
+  }
+
+  /** Resolves once the full-text index covers every event stored so far (tests, benchmarks). */
+  async flushIndex(): Promise<void> {
+    const db = await this.ready();
+    if (!this.ftsAttached || !this.worker) return;
+    const seq = this.maxSeq(db);
+    if (this.watermark >= seq) return;
+    await new Promise<void>((resolve, reject) => {
+      this.waiters.push({ seq, resolve, reject });
+      this.worker?.postMessage({ type: 'kick' });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.initPromise;
+    } catch {
+      /* failed init: nothing to close */
+    }
+    const w = this.worker;
+    if (w) {
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => void w.terminate().then(() => resolve()), 10_000);
+        w.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        w.postMessage({ type: 'stop' });
+      });
+    }
+    for (const x of this.waiters) x.reject(this.closedError());
+    this.waiters = [];
+    if (this.db) {
+      try {
+        if (!this.config.readonly) this.db.pragma('optimize');
+      } catch {
+        /* best effort */
+      }
+      this.db.close();
+      this.db = undefined;
+    }
+  }
+
+  private closedError(): GarrisonError {
+    return new GarrisonError('STORE_CLOSED', `the store ${this.config.file} is closed`, { location: { file: this.config.file } });
+  }
+
+  private async ready(): Promise<Database.Database> {
+    if (this.closed) throw this.closedError();
+    await this.init();
+    if (this.closed || !this.db) throw this.closedError();
+    return this.db;
+  }
+
+  private writable(): void {
+    if (this.config.readonly) throw new GarrisonError('STORE_IO', `the store ${this.config.file} is open read-only`, { location: { file: this.config.file } });
+  }
+
+  private prepare(db: Database.Database) {
+    return {
+      insertEvent: db.prepare(
+        'INSERT OR IGNORE INTO events (id, time, ingest_time, tenant_id, host_id, user_id, class_uid, bytes, env, fields, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      dictGet: db.prepare('SELECT id FROM dict WHERE kind = ? AND value = ?').pluck(),
+      dictPut: db.prepare('INSERT INTO dict (kind, value) VALUES (?, ?)'),
+      addStat: db.prepare('UPDATE stats SET v = v + ? WHERE k = ?'),
+      getStat: db.prepare('SELECT v FROM stats WHERE k = ?').pluck(),
+      maxSeq: db.prepare('SELECT max(seq) FROM events').pluck(),
+      getState: db.prepare('SELECT value FROM state WHERE key = ?').pluck(),
+      setState: db.prepare(
+        'INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      ),
+      putSignal: db.prepare(
+        'INSERT OR REPLACE INTO signals (id, tenant, kind, detector, level, score, time, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+    };
+  }
+
+  private maxSeq(db: Database.Database): number {
+    void db;
+    return (this.stmts!.maxSeq.get() as number | undefined) ?? 0;
+  }
+
+  // ---------------------------------------------------------------------------------- events
+
+  private intern(kind: 'host' | 'user' | 'tenant', value: string): number {
+    const key = kind + '\0' + value;
+    let id = this.dictCache.get(key);
+    if (id !== undefined) return id;
+    const s = this.stmts!;
+    id = s.dictGet.get(kind, value) as number | undefined;
+    if (id === undefined) id = Number(s.dictPut.run(kind, value).lastInsertRowid);
+    if (this.dictCache.size > 100_000) this.dictCache.clear();
+    this.dictCache.set(key, id);
+    return id;
+  }
+
+  async appendEvents(events: GarrisonEvent[]): Promise<AppendResult> {
+    const db = await this.ready();
+    this.writable();
+    if (!Array.isArray(events)) throw new GarrisonError('STORE_BAD_EVENT', 'appendEvents expects an array of events');
+    if (events.length === 0) return { stored: 0, duplicates: 0 };
+    for (let i = 0; i < events.length; i++) validateEvent(events[i], i);
+    const s = this.stmts!;
+    const run = db.transaction((evs: GarrisonEvent[]) => {
+      let stored = 0;
+      let bytes = 0;
+      for (let i = 0; i < evs.length; i++) {
+        const ev = evs[i];
+        const ent = ev.entities ?? {};
+        const host = hostKey(ent.host);
+        const env = JSON.stringify({ source: ev.source, class: ev.class, entities: ent });
+        let fields: string | null = JSON.stringify(ev.fields ?? {});
+        if (fields === ev.raw) fields = null; // JSON inputs: the raw text already is the fields
+        const size = env.length + (fields === null ? 0 : fields.length) + ev.raw.length;
+        const r = s.insertEvent.run(
+          ev.id,
+          Math.trunc(ev.time),
+          Math.trunc(ev.ingestTime),
+          this.intern('tenant', ev.tenant),
+          host === undefined ? null : this.intern('host', host),
+          ent.user ? this.intern('user', ent.user) : null,
+          ev.class.uid,
+          size,
+          env,
+          fields,
+          ev.raw,
+        );
+        if (r.changes > 0) {
+          stored++;
+          bytes += size;
+        }
+      }
+      const duplicates = evs.length - stored;
+      if (bytes) s.addStat.run(bytes, 'event_bytes');
+      if (duplicates) s.addStat.run(duplicates, 'duplicates');
+      return { stored, duplicates };
+    });
+    let result: AppendResult;
+    try {
+      result = run.immediate(events);
+    } catch (e) {
+      this.dictCache.clear(); // ids interned inside the rolled-back transaction are gone
+      throw new GarrisonError('STORE_IO', `appending ${events.length} events to ${this.config.file} failed: ${(e as Error).message}`, {
+        location: { file: this.config.file },
+        cause: e,
+      });
+    }
+    if (result.stored > 0) this.worker?.postMessage({ type: 'kick' });
+    return result;
+  }
+
+  private toEvent(r: Row): GarrisonEvent {
+    const env = JSON.parse(r.env) as Pick<GarrisonEvent, 'source' | 'class' | 'entities'>;
+    return {
+      id: r.id,
+      time: r.time,
+      ingestTime: r.ingest_time,
+      tenant: r.tenant,
+      source: env.source,
+      class: env.class,
+      entities: env.entities,
+      fields: JSON.parse(r.fields ?? r.raw) as Record<string, unknown>,
+      raw: r.raw,
+    };
+  }
+
+  private static readonly COLS =
+    "e.seq, e.id, e.time, e.ingest_time, (SELECT d.value FROM dict d WHERE d.id = e.tenant_id) AS tenant, e.env, e.fields, e.raw";
+
+  async getEvents(ids: string[], tenant?: string): Promise<GarrisonEvent[]> {
+    const db = await this.ready();
+    if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) throw new GarrisonError('BAD_REQUEST', 'ids must be an array of strings', { location: { field: 'ids' } });
+    if (ids.length === 0) return [];
+    if (ids.length > MAX_GET_IDS) throw new GarrisonError('BAD_REQUEST', `at most ${MAX_GET_IDS} ids per call (got ${ids.length})`, { location: { field: 'ids' } });
+    // Ids from eventId() carry their time: look them up through the (time, id) index. Other ids scan.
+    const tenantCond = tenant !== undefined ? " AND e.tenant_id = (SELECT id FROM dict WHERE kind = 'tenant' AND value = ?)" : '';
+    const tail = tenant !== undefined ? [tenant] : [];
+    const byTime = db.prepare(`SELECT ${SqliteStore.COLS} FROM events e WHERE e.time = ? AND e.id = ?${tenantCond}`);
+    const rows: Row[] = [];
+    const other: string[] = [];
+    for (const id of new Set(ids)) {
+      if (/^[0-9a-f]{32}$/.test(id)) {
+        const r = byTime.get(parseInt(id.slice(0, 12), 16), id, ...tail) as Row | undefined;
+        if (r) rows.push(r);
+        else other.push(id);
+      } else other.push(id);
+    }
+    if (other.length > 0) {
+      const nonEventIds = other.filter((id) => !/^[0-9a-f]{32}$/.test(id));
+      if (nonEventIds.length > 0) {
+        rows.push(...(db.prepare(`SELECT ${SqliteStore.COLS} FROM events e WHERE e.id IN (SELECT value FROM json_each(?))${tenantCond}`).all(JSON.stringify(nonEventIds), ...tail) as Row[]));
+      }
+    }
+    const byId = new Map(rows.map((r) => [r.id, this.toEvent(r)]));
+    const out: GarrisonEvent[] = [];
+    const seen = new Set<string>();
+    for (const id of ids) {
+      const ev = byId.get(id);
+      if (ev && !seen.has(id)) {
+        out.push(ev);
+        seen.add(id);
+      }
+    }
+    return out;
+  }
+
+  async countEvents(opts: TimeRange & { tenant?: string } = {}): Promise<number> {
+    const db = await this.ready();
+    checkRange(opts.from, opts.to);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (opts.from !== undefined) {
+      where.push('time >= ?');
+      params.push(opts.from);
+    }
+    if (opts.to !== undefined) {
+      where.push('time < ?');
+      params.push(opts.to);
+    }
+    if (opts.tenant !== undefined) {
+      where.push("tenant_id = (SELECT id FROM dict WHERE kind = 'tenant' AND value = ?)");
+      params.push(opts.tenant);
+    }
+    const sql = `SELECT count(*) FROM events${where.length ? ' WHERE ' + where.join(' AND ') : ''}`;
+    return db.prepare(sql).pluck().get(...params) as number;
+  }
+
+  async search(q: string, opts: SearchOptions = {}): Promise<SearchResult> {
+    const db = await this.ready();
+    checkRange(opts.from, opts.to);
+    const limit = clampLimit(opts.limit);
+    const order = opts.order ?? 'desc';
+    if (order !== 'asc' && order !== 'desc') throw new GarrisonError('BAD_REQUEST', "order must be 'asc' or 'desc'", { location: { field: 'order' } });
+    const watermark = this.ftsAttached ? this.readWatermark(db) : 0;
+    const dialect = sqliteDialect({ fts: this.ftsAttached, watermark });
+    const params = dialect.newParams();
+    const compiled = compileQuery(q, dialect, { params });
+    const conds = [`(${compiled.where})`];
+    if (opts.tenant !== undefined) conds.push(`e.tenant_id = (SELECT id FROM dict WHERE kind = 'tenant' AND value = ${params.add(opts.tenant)})`);
+    if (opts.from !== undefined) conds.push(`e.time >= ${params.add(Math.trunc(opts.from))}`);
+    if (opts.to !== undefined) conds.push(`e.time < ${params.add(Math.trunc(opts.to))}`);
+    if (opts.cursor !== undefined) {
+      const c = decodeCursor<string>(CURSOR_KIND, opts.cursor, 'string');
+      const cmp = order === 'desc' ? '<' : '>';
+      conds.push(`(e.time, e.id) ${cmp} (${params.add(c.time)}, ${params.add(c.key)})`);
+    }
+    const dir = order === 'desc' ? 'DESC' : 'ASC';
+    const sql = `SELECT ${SqliteStore.COLS} FROM events e WHERE ${conds.join(' AND ')} ORDER BY e.time ${dir}, e.id ${dir} LIMIT ${params.add(limit + 1)}`;
+    let rows: Row[];
+    try {
+      rows = db.prepare(sql).all(...params.values) as Row[];
+    } catch (e) {
+      throw new GarrisonError('STORE_IO', `search failed: ${(e as Error).message}`, { details: { sql }, cause: e });
+    }
+    const more = rows.length > limit;
+    if (more) rows.length = limit;
+    const last = rows[rows.length - 1];
+    return {
+      events: rows.map((r) => this.toEvent(r)),
+      nextCursor: more && last ? encodeCursor(CURSOR_KIND, last.time, last.id) : undefined,
+      query: { text: q, sql, params: params.values },
+    };
+  }
+
+  // ---------------------------------------------------------------------------------- signals
+
+  async appendSignals(signals: Signal[]): Promise<void> {
+    const db = await this.ready();
+    this.writable();
+    if (!Array.isArray(signals)) throw new GarrisonError('BAD_REQUEST', 'appendSignals expects an array');
+    signals.forEach((sg, i) => {
+      if (!sg || typeof sg.id !== 'string' || !sg.id || typeof sg.tenant !== 'string' || typeof sg.detector !== 'string' || !Number.isFinite(sg.time)) {
+        throw new GarrisonError('BAD_REQUEST', `signal ${i}: id, tenant, detector and time are required`, { location: { index: i } });
+      }
+    });
+    const s = this.stmts!;
+    try {
+      db.transaction(() => {
+        for (const sg of signals) {
+          s.putSignal.run(sg.id, sg.tenant, sg.kind, sg.detector, sg.level, sg.score, Math.trunc(sg.time), Math.trunc(sg.createdAt ?? Date.now()), JSON.stringify(sg));
+        }
+      }).immediate();
+    } catch (e) {
+      throw new GarrisonError('STORE_IO', `appending signals failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  async querySignals(q: SignalQuery = {}): Promise<Signal[]> {
+    const db = await this.ready();
+    checkRange(q.from, q.to);
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.tenant !== undefined) {
+      where.push('tenant = ?');
+      params.push(q.tenant);
+    }
+    if (q.detector !== undefined) {
+      where.push('detector = ?');
+      params.push(q.detector);
+    }
+    if (q.from !== undefined) {
+      where.push('time >= ?');
+      params.push(q.from);
+    }
+    if (q.to !== undefined) {
+      where.push('time < ?');
+      params.push(q.to);
+    }
+    params.push(clampLimit(q.limit, 1000, 100_000));
+    const sql = `SELECT doc FROM signals${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY time DESC, id DESC LIMIT ?`;
+    return (db.prepare(sql).pluck().all(...params) as string[]).map((d) => JSON.parse(d) as Signal);
+  }
+
+  // ---------------------------------------------------------------------------------- retention
+
+  async applyRetention(policy: RetentionPolicy): Promise<RetentionResult> {
+    const db = await this.ready();
+    this.writable();
+    let deleted = 0;
+    const purged: number[] = [];
+    const CHUNK = 10_000;
+    const selOld = db.prepare('SELECT seq, bytes FROM events WHERE time < ? ORDER BY time, seq LIMIT ?').raw(true);
+    const delRows = (rows: [number, number][]): void => {
+      const del = db.prepare('DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?))');
+      db.transaction(() => {
+        del.run(JSON.stringify(rows.map((r) => r[0])));
+        const bytes = rows.reduce((a, r) => a + r[1], 0);
+        this.stmts!.addStat.run(-bytes, 'event_bytes');
+      }).immediate();
+      deleted += rows.length;
+      for (const r of rows) purged.push(r[0]);
+    };
+    try {
+      if (policy.maxAgeMs !== undefined) {
+        if (!Number.isFinite(policy.maxAgeMs) || policy.maxAgeMs < 0) throw new GarrisonError('BAD_REQUEST', 'maxAgeMs must be a non-negative number', { location: { field: 'maxAgeMs' } });
+        const cutoff = Date.now() - policy.maxAgeMs;
+        for (;;) {
+          const rows = selOld.all(cutoff, CHUNK) as [number, number][];
+          if (rows.length === 0) break;
+          delRows(rows);
+          if (rows.length < CHUNK) break;
+        }
+      }
+      if (policy.maxBytes !== undefined) {
+        if (!Number.isFinite(policy.maxBytes) || policy.maxBytes < 0) throw new GarrisonError('BAD_REQUEST', 'maxBytes must be a non-negative number', { location: { field: 'maxBytes' } });
+        const oldest = db.prepare('SELECT seq, bytes FROM events ORDER BY time, seq LIMIT ?').raw(true);
+        for (;;) {
+          const total = this.stmts!.getStat.get('event_bytes') as number;
+          let excess = total - policy.maxBytes;
+          if (excess <= 0) break;
+          const rows = oldest.all(CHUNK) as [number, number][];
+          if (rows.length === 0) break;
+          const take: [number, number][] = [];
+          for (const r of rows) {
+            if (excess <= 0) break;
+            take.push(r);
+            excess -= r[1];
+          }
+          delRows(take);
+        }
+      }
+    } catch (e) {
+      if (e instanceof GarrisonError) throw e;
+      throw new GarrisonError('STORE_IO', `retention failed on ${this.config.file}: ${(e as Error).message}`, { cause: e });
+    }
+    if (deleted > 0) {
+      try {
+        db.pragma('incremental_vacuum');
+      } catch {
+        /* best effort */
+      }
+      for (let i = 0; i < purged.length; i += 50_000) this.worker?.postMessage({ type: 'purge', rowids: purged.slice(i, i + 50_000) });
+    }
+    return { deleted };
+  }
+
+  // ---------------------------------------------------------------------------------- state
+
+  async getState(key: string): Promise<string | undefined> {
+    await this.ready();
+    if (typeof key !== 'string') throw new GarrisonError('BAD_REQUEST', 'state key must be a string', { location: { field: 'key' } });
+    return (this.stmts!.getState.get(key) as string | undefined) ?? undefined;
+  }
+
+  async setState(key: string, value: string): Promise<void> {
+    await this.ready();
+    this.writable();
+    if (typeof key !== 'string' || typeof value !== 'string') throw new GarrisonError('BAD_REQUEST', 'state key and value must be strings', { location: { field: 'key' } });
+    this.stmts!.setState.run(key, value, Date.now());
+  }
+
+  // ---------------------------------------------------------------------------------- introspection
+
+  async stats(): Promise<SqliteStoreStats> {
+    const db = await this.ready();
+    const s = this.stmts!;
+    return {
+      events: db.prepare('SELECT count(*) FROM events').pluck().get() as number,
+      eventBytes: s.getStat.get('event_bytes') as number,
+      duplicates: s.getStat.get('duplicates') as number,
+      ftsWatermark: this.ftsAttached ? this.readWatermark(db) : 0,
+      maxSeq: this.maxSeq(db),
+      ftsIndexed: this.ftsIndexed,
+    };
+  }
+}
+
+/** Opens (lazily initialises on first use) the embedded SQLite store. */
+export function openSqliteStore(config: SqliteStoreConfig): SqliteStore {
+  return new SqliteStore(config);
+}
