@@ -1,6 +1,8 @@
 /**
  * Helpers shared by the Store implementations: input validation, paging cursors, limits.
  */
+import { createHash } from 'node:crypto';
+import { RECORD_COLLECTIONS, type AuditInput, type RecordCollection, type StoredRecord } from './port.js';
 import { GarrisonError } from '../core/errors.js';
 import type { GarrisonEvent } from '../core/event.js';
 
@@ -58,4 +60,41 @@ export function checkRange(from?: number, to?: number): void {
       throw new GarrisonError('BAD_REQUEST', `${name} must be a time in ms since the epoch`, { location: { field: name } });
     }
   }
+}
+
+// ------------------------------------------------------------------------------------ records, audit
+
+
+export function checkCollection(c: RecordCollection): void {
+  if (!RECORD_COLLECTIONS.includes(c)) throw new GarrisonError('BAD_REQUEST', `unknown record collection ${JSON.stringify(c)}`, { location: { field: 'collection' } });
+}
+
+export function validateRecord(r: StoredRecord, i: number): void {
+  if (!r || typeof r.id !== 'string' || !r.id || typeof r.tenant !== 'string' || typeof r.status !== 'string' || typeof r.ref !== 'string' || !Number.isFinite(r.createdAt) || !Number.isFinite(r.updatedAt) || r.doc === undefined) {
+    throw new GarrisonError('BAD_REQUEST', `record ${i}: id, tenant, status, ref, createdAt, updatedAt and doc are required`, { location: { index: i } });
+  }
+}
+
+export function validateAudit(a: AuditInput): void {
+  if (!a || typeof a.actor !== 'string' || !a.actor || typeof a.action !== 'string' || !a.action || (a.target !== undefined && typeof a.target !== 'string') || typeof a.doc !== 'object' || a.doc === null) {
+    throw new GarrisonError('BAD_REQUEST', 'audit entries need actor, action, an optional string target and a doc object');
+  }
+}
+
+/** JSON with object keys sorted, so the same value always hashes the same. */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return '[' + v.map((x) => canonicalJson(x === undefined ? null : x)).join(',') + ']';
+  const keys = Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort();
+  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson((v as Record<string, unknown>)[k])).join(',') + '}';
+}
+
+export const AUDIT_GENESIS = '0'.repeat(64);
+
+export function auditHash(prevHash: string, e: { seq: number; time: number; actor: string; action: string; target: string | null; doc: unknown }): string {
+  return createHash('sha256')
+    .update(prevHash)
+    .update('\n')
+    .update(canonicalJson({ seq: e.seq, time: e.time, actor: e.actor, action: e.action, target: e.target, doc: e.doc }))
+    .digest('hex');
 }

@@ -334,6 +334,53 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect((await store.querySignals({ detector: 'rule-b' }))[0].score).toBe(99);
     });
 
+    it('stores records per collection: replace by id, filter by tenant/status/ref/updatedSince, newest-updated first', async () => {
+      const rec = (id: string, status: string, updatedAt: number, ref = '', tenant = 'default') => ({
+        id,
+        tenant,
+        status,
+        ref,
+        createdAt: 1,
+        updatedAt,
+        doc: { id, title: `incident ${id} <script>`, nested: { list: [1, 'two', null] } },
+      });
+      await store.putRecords('incidents', [rec('i1', 'open', 10), rec('i2', 'closed', 20), rec('i3', 'open', 30, '', 'other')]);
+      await store.putRecords('actions', [rec('a1', 'pending', 5, 'i1'), rec('a2', 'done', 6, 'i1'), rec('i1', 'done', 7, 'i2')]);
+      expect(await store.getRecord('incidents', 'i1')).toEqual(rec('i1', 'open', 10));
+      expect(await store.getRecord('incidents', 'nope')).toBeUndefined();
+      expect((await store.listRecords('incidents')).map((r) => r.id)).toEqual(['i3', 'i2', 'i1']);
+      expect((await store.listRecords('incidents', { tenant: 'default' })).map((r) => r.id)).toEqual(['i2', 'i1']);
+      expect((await store.listRecords('incidents', { status: ['open'] })).map((r) => r.id)).toEqual(['i3', 'i1']);
+      expect((await store.listRecords('incidents', { status: [] })).map((r) => r.id)).toEqual([]);
+      expect((await store.listRecords('incidents', { updatedSince: 20 })).map((r) => r.id)).toEqual(['i3', 'i2']);
+      expect((await store.listRecords('actions', { ref: 'i1' })).map((r) => r.id)).toEqual(['a2', 'a1']);
+      expect((await store.getRecord('actions', 'i1'))?.ref).toBe('i2');
+      await store.putRecords('incidents', [{ ...rec('i1', 'closed', 40), doc: { id: 'i1', title: 'merged' } }]);
+      expect(await store.getRecord('incidents', 'i1')).toMatchObject({ status: 'closed', updatedAt: 40, doc: { title: 'merged' } });
+      const bad = await store.putRecords('incidents', [{ id: '', tenant: 'x' } as never]).catch((e: unknown) => e);
+      expect(isGarrisonError(bad, 'BAD_REQUEST')).toBe(true);
+      const badColl = await store.listRecords('nope' as never).catch((e: unknown) => e);
+      expect(isGarrisonError(badColl, 'BAD_REQUEST')).toBe(true);
+    });
+
+    it('keeps a hash-chained append-only audit log that verifies', async () => {
+      expect(await store.verifyAudit()).toEqual({ ok: true, entries: 0 });
+      const a = await store.appendAudit({ time: T0, actor: 'policy:auto', action: 'action.execute', target: 'act-1', doc: { b: 2, a: [1, { z: 'ü', y: null }] } });
+      const b = await store.appendAudit({ time: T0 + 1, actor: 'user:alice', action: 'action.approve', doc: { reason: 'confirmed' } });
+      await Promise.all([1, 2, 3].map((i) => store.appendAudit({ actor: 'system', action: 'x', target: `t${i}`, doc: { i } })));
+      expect(a.seq).toBe(1);
+      expect(b.prevHash).toBe(a.hash);
+      expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
+      const all = await store.listAudit();
+      expect(all.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+      expect(all[0]).toEqual(a);
+      expect((await store.listAudit({ afterSeq: 3 })).map((e) => e.seq)).toEqual([4, 5]);
+      expect((await store.listAudit({ target: 'act-1' })).map((e) => e.seq)).toEqual([1]);
+      expect(await store.verifyAudit()).toEqual({ ok: true, entries: 5 });
+      const bad = await store.appendAudit({ actor: '', action: 'x', doc: {} }).catch((e: unknown) => e);
+      expect(isGarrisonError(bad, 'BAD_REQUEST')).toBe(true);
+    });
+
     it('keeps key/value state', async () => {
       expect(await store.getState('cursor:x')).toBeUndefined();
       await store.setState('cursor:x', '1');

@@ -55,6 +55,60 @@ export interface SignalQuery extends TimeRange {
   limit?: number;
 }
 
+/**
+ * Documents that later stages keep: incidents, investigations, actions, analyst feedback, saved
+ * searches, users. Each collection stores a JSON document with a few indexed columns.
+ */
+export type RecordCollection = 'incidents' | 'investigations' | 'actions' | 'feedback' | 'saved_searches' | 'users' | 'intel';
+export const RECORD_COLLECTIONS: readonly RecordCollection[] = ['incidents', 'investigations', 'actions', 'feedback', 'saved_searches', 'users', 'intel'];
+
+export interface StoredRecord<T = unknown> {
+  id: string;
+  tenant: string;
+  /** Collection-specific status (incident status, action state ...); '' when none. */
+  status: string;
+  /** Id of the record this one belongs to (an action's or investigation's incident); '' when none. */
+  ref: string;
+  createdAt: number;
+  updatedAt: number;
+  doc: T;
+}
+
+export interface RecordQuery {
+  tenant?: string;
+  status?: string | string[];
+  ref?: string;
+  /** Only records updated at or after this time (ms epoch). */
+  updatedSince?: number;
+  limit?: number;
+}
+
+export interface AuditInput {
+  time?: number;
+  /** Who or what: 'user:alice', 'policy:auto', 'system'. */
+  actor: string;
+  /** What happened: 'action.execute', 'incident.verdict', 'policy.change' ... */
+  action: string;
+  /** What it was done to (an action id, incident id, host ...). */
+  target?: string;
+  doc: Record<string, unknown>;
+}
+
+export interface AuditEntry extends Required<Omit<AuditInput, 'target'>> {
+  seq: number;
+  target: string | null;
+  prevHash: string;
+  /** sha256 over prevHash and the canonical JSON of {seq,time,actor,action,target,doc}. */
+  hash: string;
+}
+
+export interface AuditVerification {
+  ok: boolean;
+  entries: number;
+  /** First seq whose hash does not match (tampering or corruption). */
+  brokenAt?: number;
+}
+
 export interface Store {
   /** Create tables / run migrations. Idempotent. */
   init(): Promise<void>;
@@ -67,6 +121,17 @@ export interface Store {
   appendSignals(signals: Signal[]): Promise<void>;
   querySignals(q?: SignalQuery): Promise<Signal[]>;
   applyRetention(policy: RetentionPolicy): Promise<RetentionResult>;
+  /** Inserts or replaces records (by collection + id) in one transaction. */
+  putRecords<T>(collection: RecordCollection, records: StoredRecord<T>[]): Promise<void>;
+  getRecord<T>(collection: RecordCollection, id: string): Promise<StoredRecord<T> | undefined>;
+  /** Newest-updated first. */
+  listRecords<T>(collection: RecordCollection, q?: RecordQuery): Promise<StoredRecord<T>[]>;
+  /** Appends to the hash-chained, append-only audit log; returns the stored entry. */
+  appendAudit(entry: AuditInput): Promise<AuditEntry>;
+  /** Oldest first, seq > afterSeq. */
+  listAudit(q?: { afterSeq?: number; limit?: number; target?: string }): Promise<AuditEntry[]>;
+  /** Recomputes the hash chain. */
+  verifyAudit(): Promise<AuditVerification>;
   /** Generic key/value state for later stages (baselines, cursors, settings). */
   getState(key: string): Promise<string | undefined>;
   setState(key: string, value: string): Promise<void>;

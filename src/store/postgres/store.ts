@@ -9,8 +9,23 @@ import { z } from 'zod';
 import { GarrisonError } from '../../core/errors.js';
 import { hostKey, type GarrisonEvent } from '../../core/event.js';
 import type { Signal } from '../../core/signal.js';
-import type { AppendResult, RetentionPolicy, RetentionResult, SearchOptions, SearchResult, SignalQuery, Store, TimeRange } from '../port.js';
-import { checkRange, clampLimit, decodeCursor, encodeCursor, MAX_GET_IDS, validateEvent } from '../common.js';
+import type {
+  AppendResult,
+  AuditEntry,
+  AuditInput,
+  AuditVerification,
+  RecordCollection,
+  RecordQuery,
+  RetentionPolicy,
+  RetentionResult,
+  SearchOptions,
+  SearchResult,
+  SignalQuery,
+  Store,
+  StoredRecord,
+  TimeRange,
+} from '../port.js';
+import { AUDIT_GENESIS, auditHash, checkCollection, checkRange, clampLimit, decodeCursor, encodeCursor, MAX_GET_IDS, validateAudit, validateEvent, validateRecord } from '../common.js';
 import { compileQuery, postgresDialect } from '../query/compile.js';
 
 export const PostgresStoreConfigSchema = z
@@ -85,7 +100,31 @@ EXCEPTION WHEN others THEN RETURN NULL;
 END $$;
 `,
   },
+  {
+    version: 2,
+    name: 'records (incidents, investigations, actions, feedback, ...) replace the per-kind tables',
+    sql: `
+DROP TABLE incidents;
+DROP TABLE actions;
+CREATE TABLE records (
+  collection text NOT NULL, id text NOT NULL, tenant text NOT NULL, status text NOT NULL, ref text NOT NULL,
+  created_at bigint NOT NULL, updated_at bigint NOT NULL, doc jsonb NOT NULL,
+  PRIMARY KEY (collection, id)
+);
+CREATE INDEX records_updated ON records (collection, tenant, updated_at);
+CREATE INDEX records_ref ON records (collection, ref);
+`,
+  },
 ];
+
+type PgRecordRow = { id: string; tenant: string; status: string; ref: string; created_at: string; updated_at: string; doc: unknown };
+function pgRowToRecord<T>(r: PgRecordRow): StoredRecord<T> {
+  return { id: r.id, tenant: r.tenant, status: r.status, ref: r.ref, createdAt: Number(r.created_at), updatedAt: Number(r.updated_at), doc: r.doc as T };
+}
+type PgAuditRow = { seq: string; time: string; actor: string; action: string; target: string | null; doc: Record<string, unknown>; prev_hash: string; hash: string };
+function pgRowToAudit(r: PgAuditRow): AuditEntry {
+  return { seq: Number(r.seq), time: Number(r.time), actor: r.actor, action: r.action, target: r.target, doc: r.doc, prevHash: r.prev_hash, hash: r.hash };
+}
 
 type Row = { id: string; time: string; ingest_time: string; tenant: string; env: GarrisonEvent; fields: Record<string, unknown>; raw: string };
 
@@ -441,6 +480,144 @@ export class PostgresStore implements Store {
       );
     } catch (e) {
       throw this.io('setState', e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- records
+
+  async putRecords<T>(collection: RecordCollection, records: StoredRecord<T>[]): Promise<void> {
+    const pool = await this.ready();
+    checkCollection(collection);
+    if (!Array.isArray(records)) throw new GarrisonError('BAD_REQUEST', 'putRecords expects an array');
+    records.forEach((r, i) => validateRecord(r, i));
+    if (records.length === 0) return;
+    // Last write wins for a repeated id inside one batch (as in SQLite's INSERT OR REPLACE).
+    const byId = new Map<string, StoredRecord<T>>();
+    for (const r of records) byId.set(noNul(r.id), r);
+    const rs = [...byId.entries()];
+    try {
+      await pool.query(
+        `INSERT INTO records (collection, id, tenant, status, ref, created_at, updated_at, doc)
+         SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], $8::jsonb[])
+         ON CONFLICT (collection, id) DO UPDATE SET tenant = excluded.tenant, status = excluded.status, ref = excluded.ref,
+           created_at = excluded.created_at, updated_at = excluded.updated_at, doc = excluded.doc`,
+        [
+          collection,
+          rs.map(([id]) => id),
+          rs.map(([, r]) => noNul(r.tenant)),
+          rs.map(([, r]) => noNul(r.status)),
+          rs.map(([, r]) => noNul(r.ref)),
+          rs.map(([, r]) => Math.trunc(r.createdAt)),
+          rs.map(([, r]) => Math.trunc(r.updatedAt)),
+          rs.map(([, r]) => JSON.stringify(r.doc, nulReplacer)),
+        ],
+      );
+    } catch (e) {
+      throw this.io(`writing ${collection}`, e);
+    }
+  }
+
+  async getRecord<T>(collection: RecordCollection, id: string): Promise<StoredRecord<T> | undefined> {
+    const pool = await this.ready();
+    checkCollection(collection);
+    try {
+      const r = await pool.query<PgRecordRow>('SELECT id, tenant, status, ref, created_at, updated_at, doc FROM records WHERE collection = $1 AND id = $2', [
+        collection,
+        noNul(String(id)),
+      ]);
+      return r.rows[0] ? pgRowToRecord<T>(r.rows[0]) : undefined;
+    } catch (e) {
+      throw this.io(`reading ${collection}`, e);
+    }
+  }
+
+  async listRecords<T>(collection: RecordCollection, q: RecordQuery = {}): Promise<StoredRecord<T>[]> {
+    const pool = await this.ready();
+    checkCollection(collection);
+    const params: unknown[] = [collection];
+    const where = ['collection = $1'];
+    if (q.tenant !== undefined) where.push(`tenant = $${params.push(noNul(q.tenant))}`);
+    if (q.status !== undefined) where.push(`status = ANY($${params.push((Array.isArray(q.status) ? q.status : [q.status]).map(noNul))}::text[])`);
+    if (q.ref !== undefined) where.push(`ref = $${params.push(noNul(q.ref))}`);
+    if (q.updatedSince !== undefined) where.push(`updated_at >= $${params.push(Math.trunc(q.updatedSince))}`);
+    const lim = clampLimit(q.limit, 1000, 100_000);
+    try {
+      const r = await pool.query<PgRecordRow>(
+        `SELECT id, tenant, status, ref, created_at, updated_at, doc FROM records WHERE ${where.join(' AND ')} ORDER BY updated_at DESC, id DESC LIMIT $${params.push(lim)}`,
+        params,
+      );
+      return r.rows.map((x) => pgRowToRecord<T>(x));
+    } catch (e) {
+      throw this.io(`listing ${collection}`, e);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- audit
+
+  async appendAudit(entry: AuditInput): Promise<AuditEntry> {
+    const pool = await this.ready();
+    validateAudit(entry);
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // One writer at a time extends the chain.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`garrison-audit:${this.config.schema}`]);
+      const last = (await client.query<{ seq: string; hash: string }>('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1')).rows[0];
+      const seq = Number(last?.seq ?? 0) + 1;
+      const prevHash = last?.hash ?? AUDIT_GENESIS;
+      // Hash what PostgreSQL will hand back (NUL replaced), so verification recomputes the same value.
+      const doc = JSON.parse(JSON.stringify(entry.doc, nulReplacer)) as Record<string, unknown>;
+      const e = { seq, time: Math.trunc(entry.time ?? Date.now()), actor: noNul(entry.actor), action: noNul(entry.action), target: entry.target === undefined ? null : noNul(entry.target), doc };
+      const hash = auditHash(prevHash, e);
+      await client.query('INSERT INTO audit (seq, time, actor, action, target, doc, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
+        seq,
+        e.time,
+        e.actor,
+        e.action,
+        e.target,
+        JSON.stringify(doc),
+        prevHash,
+        hash,
+      ]);
+      await client.query('COMMIT');
+      return { ...e, prevHash, hash };
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw this.io('appending to the audit log', e);
+    } finally {
+      client.release();
+    }
+  }
+
+  async listAudit(q: { afterSeq?: number; limit?: number; target?: string } = {}): Promise<AuditEntry[]> {
+    const pool = await this.ready();
+    const params: unknown[] = [Math.trunc(q.afterSeq ?? 0)];
+    let where = 'seq > $1';
+    if (q.target !== undefined) where += ` AND target = $${params.push(noNul(q.target))}`;
+    try {
+      const r = await pool.query<PgAuditRow>(
+        `SELECT seq, time, actor, action, target, doc, prev_hash, hash FROM audit WHERE ${where} ORDER BY seq LIMIT $${params.push(clampLimit(q.limit, 1000, 100_000))}`,
+        params,
+      );
+      return r.rows.map(pgRowToAudit);
+    } catch (e) {
+      throw this.io('listing the audit log', e);
+    }
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    let prev = AUDIT_GENESIS;
+    let n = 0;
+    let after = 0;
+    for (;;) {
+      const page = await this.listAudit({ afterSeq: after, limit: 10_000 });
+      if (page.length === 0) return { ok: true, entries: n };
+      for (const e of page) {
+        if (e.seq !== n + 1 || e.prevHash !== prev || auditHash(prev, e) !== e.hash) return { ok: false, entries: n, brokenAt: e.seq };
+        prev = e.hash;
+        n++;
+        after = e.seq;
+      }
     }
   }
 

@@ -102,4 +102,25 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 
 CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL);
 `,
   },
+  {
+    version: 2,
+    name: 'records (incidents, investigations, actions, feedback, ...) replace the per-kind tables',
+    sql: `
+DROP TABLE incidents;
+DROP TABLE actions;
+CREATE TABLE records (
+  collection TEXT NOT NULL,
+  id TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  status TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  doc TEXT NOT NULL,
+  PRIMARY KEY (collection, id)
+) WITHOUT ROWID;
+CREATE INDEX records_updated ON records (collection, tenant, updated_at);
+CREATE INDEX records_ref ON records (collection, ref);
+`,
+  },
 ];

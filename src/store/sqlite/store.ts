@@ -22,6 +22,12 @@ import { hostKey, type GarrisonEvent } from '../../core/event.js';
 import type { Signal } from '../../core/signal.js';
 import type {
   AppendResult,
+  AuditEntry,
+  AuditInput,
+  AuditVerification,
+  RecordCollection,
+  RecordQuery,
+  StoredRecord,
   RetentionPolicy,
   RetentionResult,
   SearchOptions,
@@ -30,7 +36,19 @@ import type {
   Store,
   TimeRange,
 } from '../port.js';
-import { checkRange, clampLimit, decodeCursor, encodeCursor, MAX_GET_IDS, validateEvent } from '../common.js';
+import {
+  AUDIT_GENESIS,
+  auditHash,
+  checkCollection,
+  checkRange,
+  clampLimit,
+  decodeCursor,
+  encodeCursor,
+  MAX_GET_IDS,
+  validateAudit,
+  validateEvent,
+  validateRecord,
+} from '../common.js';
 import { compileQuery, sqliteDialect } from '../query/compile.js';
 import { phraseMatches } from '../query/fts.js';
 import { FTS_SCHEMA, FTS_WORKER_CODE, type FtsWorkerData, type FtsWorkerMessage } from './fts-worker.js';
@@ -340,6 +358,12 @@ export class SqliteStore implements Store {
       setState: db.prepare(
         'INSERT INTO state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
       ),
+      putRecord: db.prepare(
+        'INSERT OR REPLACE INTO records (collection, id, tenant, status, ref, created_at, updated_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      getRecord: db.prepare('SELECT id, tenant, status, ref, created_at, updated_at, doc FROM records WHERE collection = ? AND id = ?'),
+      lastAudit: db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1'),
+      putAudit: db.prepare('INSERT INTO audit (seq, time, actor, action, target, doc, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       putSignal: db.prepare(
         'INSERT OR REPLACE INTO signals (id, tenant, kind, detector, level, score, time, created_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
@@ -582,6 +606,112 @@ export class SqliteStore implements Store {
     return (db.prepare(sql).pluck().all(...params) as string[]).map((d) => JSON.parse(d) as Signal);
   }
 
+  // ---------------------------------------------------------------------------------- records
+
+  async putRecords<T>(collection: RecordCollection, records: StoredRecord<T>[]): Promise<void> {
+    const db = await this.ready();
+    this.writable();
+    checkCollection(collection);
+    if (!Array.isArray(records)) throw new GarrisonError('BAD_REQUEST', 'putRecords expects an array');
+    records.forEach((r, i) => validateRecord(r, i));
+    const s = this.stmts!;
+    try {
+      db.transaction(() => {
+        for (const r of records) s.putRecord.run(collection, r.id, r.tenant, r.status, r.ref, Math.trunc(r.createdAt), Math.trunc(r.updatedAt), JSON.stringify(r.doc));
+      }).immediate();
+    } catch (e) {
+      throw new GarrisonError('STORE_IO', `writing ${collection} failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  async getRecord<T>(collection: RecordCollection, id: string): Promise<StoredRecord<T> | undefined> {
+    await this.ready();
+    checkCollection(collection);
+    const row = this.stmts!.getRecord.get(collection, String(id)) as RecordRow | undefined;
+    return row ? rowToRecord<T>(row) : undefined;
+  }
+
+  async listRecords<T>(collection: RecordCollection, q: RecordQuery = {}): Promise<StoredRecord<T>[]> {
+    const db = await this.ready();
+    checkCollection(collection);
+    const where = ['collection = ?'];
+    const params: unknown[] = [collection];
+    if (q.tenant !== undefined) {
+      where.push('tenant = ?');
+      params.push(q.tenant);
+    }
+    if (q.status !== undefined) {
+      const st = Array.isArray(q.status) ? q.status : [q.status];
+      where.push(`status IN (${st.map(() => '?').join(', ') || 'NULL'})`);
+      params.push(...st);
+    }
+    if (q.ref !== undefined) {
+      where.push('ref = ?');
+      params.push(q.ref);
+    }
+    if (q.updatedSince !== undefined) {
+      where.push('updated_at >= ?');
+      params.push(Math.trunc(q.updatedSince));
+    }
+    params.push(clampLimit(q.limit, 1000, 100_000));
+    const rows = db
+      .prepare(`SELECT id, tenant, status, ref, created_at, updated_at, doc FROM records WHERE ${where.join(' AND ')} ORDER BY updated_at DESC, id DESC LIMIT ?`)
+      .all(...params) as RecordRow[];
+    return rows.map((r) => rowToRecord<T>(r));
+  }
+
+  // ---------------------------------------------------------------------------------- audit
+
+  async appendAudit(entry: AuditInput): Promise<AuditEntry> {
+    const db = await this.ready();
+    this.writable();
+    validateAudit(entry);
+    const s = this.stmts!;
+    try {
+      return db
+        .transaction(() => {
+          const last = s.lastAudit.get() as { seq: number; hash: string } | undefined;
+          const seq = (last?.seq ?? 0) + 1;
+          const prevHash = last?.hash ?? AUDIT_GENESIS;
+          const e = { seq, time: Math.trunc(entry.time ?? Date.now()), actor: entry.actor, action: entry.action, target: entry.target ?? null, doc: entry.doc };
+          const hash = auditHash(prevHash, e);
+          s.putAudit.run(seq, e.time, e.actor, e.action, e.target, JSON.stringify(e.doc), prevHash, hash);
+          return { ...e, prevHash, hash };
+        })
+        .immediate();
+    } catch (e) {
+      throw new GarrisonError('STORE_IO', `appending to the audit log failed: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  async listAudit(q: { afterSeq?: number; limit?: number; target?: string } = {}): Promise<AuditEntry[]> {
+    const db = await this.ready();
+    const params: unknown[] = [Math.trunc(q.afterSeq ?? 0)];
+    let where = 'seq > ?';
+    if (q.target !== undefined) {
+      where += ' AND target = ?';
+      params.push(q.target);
+    }
+    params.push(clampLimit(q.limit, 1000, 100_000));
+    const rows = db.prepare(`SELECT seq, time, actor, action, target, doc, prev_hash, hash FROM audit WHERE ${where} ORDER BY seq LIMIT ?`).all(...params) as AuditRow[];
+    return rows.map(rowToAudit);
+  }
+
+  async verifyAudit(): Promise<AuditVerification> {
+    const db = await this.ready();
+    let prev = AUDIT_GENESIS;
+    let n = 0;
+    let expectSeq = 1;
+    for (const row of db.prepare('SELECT seq, time, actor, action, target, doc, prev_hash, hash FROM audit ORDER BY seq').iterate() as Iterable<AuditRow>) {
+      const e = rowToAudit(row);
+      if (e.seq !== expectSeq || e.prevHash !== prev || auditHash(prev, e) !== e.hash) return { ok: false, entries: n, brokenAt: e.seq };
+      prev = e.hash;
+      expectSeq++;
+      n++;
+    }
+    return { ok: true, entries: n };
+  }
+
   // ---------------------------------------------------------------------------------- retention
 
   async applyRetention(policy: RetentionPolicy): Promise<RetentionResult> {
@@ -674,6 +804,32 @@ export class SqliteStore implements Store {
       ftsIndexed: this.ftsIndexed,
     };
   }
+}
+
+interface RecordRow {
+  id: string;
+  tenant: string;
+  status: string;
+  ref: string;
+  created_at: number;
+  updated_at: number;
+  doc: string;
+}
+function rowToRecord<T>(r: RecordRow): StoredRecord<T> {
+  return { id: r.id, tenant: r.tenant, status: r.status, ref: r.ref, createdAt: r.created_at, updatedAt: r.updated_at, doc: JSON.parse(r.doc) as T };
+}
+interface AuditRow {
+  seq: number;
+  time: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  doc: string;
+  prev_hash: string;
+  hash: string;
+}
+function rowToAudit(r: AuditRow): AuditEntry {
+  return { seq: r.seq, time: r.time, actor: r.actor, action: r.action, target: r.target, doc: JSON.parse(r.doc) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash };
 }
 
 /** Opens (lazily initialises on first use) the embedded SQLite store. */
