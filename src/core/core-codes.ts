@@ -6,6 +6,7 @@ export const CORE_CODES = {
   CONFIG_NOT_FOUND: { status: 500, summary: 'A configuration file named on the command line does not exist.' },
   AUTH_MISSING: { status: 401, summary: 'No credentials were presented to an authenticated endpoint.' },
   AUTH_INVALID: { status: 401, summary: 'The presented token or session is not valid.' },
+  AUTH_FORBIDDEN: { status: 403, summary: 'The caller is authenticated but its role does not allow this.' },
   FORBIDDEN: { status: 403, summary: 'Authenticated, but the role does not allow this operation.' },
   NOT_FOUND: { status: 404, summary: 'The requested object does not exist.' },
   BAD_REQUEST: { status: 400, summary: 'The request is malformed; the message names the part.' },

@@ -80,7 +80,8 @@ export async function buildApp(ctx: ServerContext, routes: readonly RouteModule[
   await app.register(
     async (api) => {
       api.addHook('onRequest', async (req) => {
-        checkBearer(Array.isArray(req.headers.authorization) ? req.headers.authorization[0] : req.headers.authorization, ctx.tokens.api);
+        const t = checkBearer(Array.isArray(req.headers.authorization) ? req.headers.authorization[0] : req.headers.authorization, ctx.tokens.api);
+        req.principal = { id: `token:${t.name}`, name: t.name, role: 'admin', via: 'token' };
       });
       for (const m of routes) if (m.scope === 'api') await mount(api, m);
       if (c.server.docs === 'authenticated') await api.register(swaggerUi, { routePrefix: '/docs' });

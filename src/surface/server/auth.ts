@@ -126,3 +126,37 @@ export function checkBearer(header: string | undefined, tokens: TokenSet<{ name:
   if (!t) throw new GarrisonError('AUTH_INVALID', 'the bearer token is not valid', { location: { field: 'Authorization' } });
   return t;
 }
+
+// ------------------------------------------------------------------------------------ principals, roles
+
+/** Roles, each including the ones before it: viewer < analyst < responder < admin. */
+export type Role = 'viewer' | 'analyst' | 'responder' | 'admin';
+export const ROLES: readonly Role[] = ['viewer', 'analyst', 'responder', 'admin'];
+
+/** Who is calling: an API token (role admin unless configured) or a console user. */
+export interface Principal {
+  /** 'token:<name>' or 'user:<name>'. */
+  id: string;
+  name: string;
+  role: Role;
+  via: 'token' | 'session';
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the /api authentication hook. */
+    principal?: Principal;
+  }
+}
+
+export function hasRole(p: Principal | undefined, needed: Role): boolean {
+  return p !== undefined && ROLES.indexOf(p.role) >= ROLES.indexOf(needed);
+}
+
+/** Throws AUTH_FORBIDDEN unless the request's principal has at least `needed`. Call it in routes that change state. */
+export function requireRole(req: { principal?: Principal }, needed: Role): Principal {
+  const p = req.principal;
+  if (!p) throw new GarrisonError('AUTH_MISSING', 'this endpoint needs an authenticated caller');
+  if (!hasRole(p, needed)) throw new GarrisonError('AUTH_FORBIDDEN', `this needs the ${needed} role; ${p.id} has ${p.role}`);
+  return p;
+}
