@@ -15,6 +15,7 @@ import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
 import { z } from 'zod';
 import { GarrisonError, ProblemList } from './errors.js';
 import { SOURCES } from '../ingest/sources.js';
+import { EngineConfigSchema } from '../app/config.js';
 
 const MiB = 1024 * 1024;
 
@@ -147,6 +148,8 @@ export const ConfigSchema = z
       .strict()
       .prefault({}),
     metrics: z.object({ enabled: z.boolean().default(true) }).strict().prefault({}),
+    /** Detection and the stages after it, run on stored events by `garrison serve` (src/app, docs/eval.md). */
+    engine: EngineConfigSchema.prefault({}),
   })
   .strict();
 

@@ -20,6 +20,14 @@ import { SERVER_CODES } from '../surface/server/server-codes.js';
 import { PARSE_CODES } from '../normalize/json/parse-codes.js';
 import { FILE_CODES } from '../ingest/file/file-codes.js';
 import { SYSLOG_CODES } from '../ingest/syslog/syslog-codes.js';
+import { APP_CODES } from '../app/app-codes.js';
+import { CORRELATE_CODES } from '../correlate/correlate-codes.js';
+import { RESPOND_CODES } from '../respond/respond-codes.js';
+import { INTEL_CODES } from '../intel/intel-codes.js';
+import { INVESTIGATE_CODES } from '../investigate/investigate-codes.js';
+import { COVERAGE_CODES } from '../coverage/coverage-codes.js';
+import { SESSION_CODES } from '../surface/server/session-codes.js';
+import { BUS_CODES } from '../bus/bus-codes.js';
 
 export interface ErrorCodeSpec {
   /** HTTP status used when this error reaches an API client. */
@@ -43,6 +51,14 @@ export const ERROR_CODES = {
   ...PARSE_CODES,
   ...FILE_CODES,
   ...SYSLOG_CODES,
+  ...APP_CODES,
+  ...CORRELATE_CODES,
+  ...RESPOND_CODES,
+  ...INTEL_CODES,
+  ...INVESTIGATE_CODES,
+  ...COVERAGE_CODES,
+  ...SESSION_CODES,
+  ...BUS_CODES,
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

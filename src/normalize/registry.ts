@@ -16,8 +16,10 @@ import { buildEvent, fail, isObject } from './json/common.js';
 import { isAzureSignin, isOktaEvent, normalizeAzureSignin, normalizeOkta, signinParser } from './signin/parser.js';
 import { parseWinEventLogText } from './json/wineventlog.js';
 import { auditdParser, looksLikeAudit, normalizeAuditd } from './auditd/parser.js';
+import { looksLikeProxyCombined, looksLikeSquid, normalizeProxy, proxyParser } from './proxy/parser.js';
 import { detectWindowsJson, windowsJsonToFlat, windowsToEvent, windowsXmlToFlat, type WindowsFlat } from './windows/index.js';
 import { isGarrisonError, toGarrisonError } from '../core/errors.js';
+import { eventId } from '../core/event.js';
 import { isObject as isObj } from './json/common.js';
 
 /** Event time for Windows events without TimeCreated: transport time, file time, receive time. */
@@ -134,6 +136,11 @@ const autoParser: Parser = {
     if (d.startsWith('<Event', i) && (d.charCodeAt(i + 6) === 32 || d.charCodeAt(i + 6) === 62)) return normalizeWindowsXml(d.slice(i).trim(), rec);
     if (c === 60 /* < */ && i + 1 < d.length && d.charCodeAt(i + 1) >= 48 && d.charCodeAt(i + 1) <= 57) return normalizeSyslog(d, rec);
     if (looksLikeSyslogTime(d, i)) return normalizeSyslog(d, rec);
+    if (looksLikeSquid(d, i) || looksLikeProxyCombined(d, i)) {
+      // Detected by shape only: a line that then fails the proxy grammar is kept as raw text.
+      const r = normalizeProxy(d, rec);
+      if (r.ok) return r;
+    }
     return rawParser.parse(rec);
   },
 };
@@ -156,6 +163,7 @@ export const PARSERS = {
   zeek: zeekParser,
   cloudtrail: cloudtrailParser,
   auditd: auditdParser,
+  proxy: proxyParser,
   signin: signinParser,
   raw: rawParser,
 } satisfies Record<string, Parser>;
@@ -198,6 +206,13 @@ export function resolveFormat(format: string | undefined): { parser: Parser; zee
     case 'linux_audit':
     case 'auditd':
       return { parser: auditdParser };
+    case 'squid':
+    case 'squid:access':
+    case 'squid:access:recommended':
+    case 'squid_access':
+    case 'squid:combined':
+    case 'proxy:access':
+      return { parser: proxyParser };
     case 'aws:cloudtrail':
     case 'aws:cloudtrail:json':
       return { parser: cloudtrailParser };
@@ -220,9 +235,27 @@ export function resolveFormat(format: string | undefined): { parser: Parser; zee
   return { parser: autoParser };
 }
 
-/** Parses one record, choosing the parser from rec.format (parser name or HEC sourcetype) or by detection. */
+/**
+ * Parses one record, choosing the parser from rec.format (parser name or HEC sourcetype) or by
+ * detection. When the source marks its transport time as authoritative (`meta.timeAuthoritative`
+ * with `meta.time` in ms: HEC /event's per-event `time`), that time replaces the one parsed from
+ * the body (which stays in `fields`), and the id is derived from it.
+ */
 export function parseRecord(rec: RawRecord): ParseResult {
   const { parser, zeekPath } = resolveFormat(rec.format);
-  if (zeekPath && !(rec.meta && 'zeekPath' in rec.meta)) return parser.parse({ ...rec, meta: { ...rec.meta, zeekPath } });
-  return parser.parse(rec);
+  const r = zeekPath && !(rec.meta && 'zeekPath' in rec.meta) ? parser.parse({ ...rec, meta: { ...rec.meta, zeekPath } }) : parser.parse(rec);
+  return rec.meta?.timeAuthoritative === true ? withTransportTime(r, rec) : r;
+}
+
+/** Latest event time accepted (year 9999), as in buildEvent. */
+const MAX_EVENT_TIME = 253402300799999;
+
+function withTransportTime(r: ParseResult, rec: RawRecord): ParseResult {
+  const t = rec.meta?.time;
+  if (!r.ok || typeof t !== 'number' || !Number.isFinite(t) || t < 0 || t > MAX_EVENT_TIME) return r;
+  const time = Math.floor(t);
+  if (time === r.event.time) return r;
+  r.event.time = time;
+  r.event.id = eventId(time, r.event.tenant, rec.origin, r.event.raw);
+  return r;
 }

@@ -17,7 +17,12 @@ export interface RawRecord {
   receivedAt: number;
   /** Format hint from the source (HEC sourcetype, file detection); undefined = detect. */
   format?: string;
-  /** Transport metadata, e.g. HEC host/source/sourcetype/time, syslog peer address. */
+  /**
+   * Transport metadata, e.g. HEC host/source/sourcetype/time, syslog peer address. Keys the
+   * normalizers read: `time` (ms; the event time when the body has none), `timeAuthoritative`
+   * (true: `time` wins over the body's timestamp — HEC /event), `fallbackTime` (file mtime),
+   * `host`, `zeek`/`zeekPath`.
+   */
   meta?: Record<string, unknown>;
 }
 

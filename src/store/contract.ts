@@ -332,6 +332,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect(full).toEqual(signal('s2', 'rule-b', 2));
       await store.appendSignals([{ ...signal('s2', 'rule-b', 2), score: 99 }]);
       expect((await store.querySignals({ detector: 'rule-b' }))[0].score).toBe(99);
+      expect((await store.getSignals(['s3', 'nope', 's1', 's3'])).map((s) => s.id)).toEqual(['s3', 's1']);
+      expect((await store.getSignals(['s4', 's1'], 'other')).map((s) => s.id)).toEqual(['s4']);
+      expect(await store.getSignals([])).toEqual([]);
+      expect((await store.getSignals(['s2']))[0].score).toBe(99);
     });
 
     it('stores records per collection: replace by id, filter by tenant/status/ref/updatedSince, newest-updated first', async () => {

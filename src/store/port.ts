@@ -120,6 +120,8 @@ export interface Store {
   countEvents(opts?: TimeRange & { tenant?: string }): Promise<number>;
   appendSignals(signals: Signal[]): Promise<void>;
   querySignals(q?: SignalQuery): Promise<Signal[]>;
+  /** Signals by id (at most 10,000 ids), in the order of first appearance in `ids`; unknown ids are skipped. */
+  getSignals(ids: string[], tenant?: string): Promise<Signal[]>;
   applyRetention(policy: RetentionPolicy): Promise<RetentionResult>;
   /** Inserts or replaces records (by collection + id) in one transaction. */
   putRecords<T>(collection: RecordCollection, records: StoredRecord<T>[]): Promise<void>;

@@ -8,7 +8,7 @@ function write(s: string): Promise<void> | undefined {
   return new Promise((r) => process.stdout.once('drain', () => r()));
 }
 
-/** `garrison evtx dump FILE [--format xml|jsonl]`: records to stdout, problems to stderr, exit 1 on any problem. */
+/** `garrison evtx dump FILE [--format xml|jsonl] [--salvage]`: records to stdout, problems to stderr, exit 1 on any problem. */
 export function register(program: Command): void {
   const evtx = program.command('evtx').description('Windows EVTX files');
   evtx
@@ -16,7 +16,8 @@ export function register(program: Command): void {
     .description('print the records of an EVTX file (or a folder of them) as XML or JSON lines (flat form)')
     .argument('<file>', 'an .evtx file or a folder searched recursively for .evtx files')
     .option('--format <format>', 'xml | jsonl', 'xml')
-    .action(async (file: string, opts: { format: string }) => {
+    .option('--salvage', 'read the records of damaged chunks (checksum mismatch, cut short) that validate on their own, instead of skipping the chunk')
+    .action(async (file: string, opts: { format: string; salvage?: boolean }) => {
       if (opts.format !== 'xml' && opts.format !== 'jsonl') {
         throw new GarrisonError('EVTX_BAD_FORMAT_OPTION', `--format must be xml or jsonl, not ${opts.format}`);
       }
@@ -33,7 +34,7 @@ export function register(program: Command): void {
         process.stderr.write(`${l.file ?? file}: chunk ${l.chunk ?? '-'} offset ${l.offset ?? '-'}${l.record !== undefined ? ` record ${l.record}` : ''}: ${e.code} ${e.message}\n`);
       };
       for (const f of files) {
-        for await (const rec of readEvtx(f.path, { onProblem })) {
+        for await (const rec of readEvtx(f.path, { onProblem, salvage: opts.salvage === true })) {
           let out: string;
           try {
             if (opts.format === 'xml') out = rec.xml() + '\n';

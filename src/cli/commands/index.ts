@@ -7,6 +7,18 @@ import { register as scan } from './scan.js';
 import { register as evtx } from './evtx.js';
 import { register as simulate } from './simulate.js';
 import { register as baseline } from './baseline.js';
+import { register as incidents } from './incidents.js';
+import { register as evalCmd } from './eval.js';
+import { register as demo } from './demo.js';
+import { register as users } from './users.js';
+import { register as coverage } from './coverage.js';
+import { register as rules } from './rules.js';
+import { register as hunt } from './hunt.js';
+import { register as investigate } from './investigate.js';
+import { register as intel } from './intel.js';
+import { register as policy } from './policy.js';
+import { register as actions } from './actions.js';
+import { register as audit } from './audit.js';
 
 /** Every CLI command, by name. Adding a command = one module + one line here. */
 export const COMMANDS: Record<string, (program: Command) => void> = {
@@ -18,4 +30,16 @@ export const COMMANDS: Record<string, (program: Command) => void> = {
   evtx,
   simulate,
   baseline,
+  incidents,
+  eval: evalCmd,
+  demo,
+  users,
+  coverage,
+  rules,
+  hunt,
+  investigate,
+  intel,
+  policy,
+  actions,
+  audit,
 };

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { GarrisonError } from '../../core/errors.js';
 import { LEVELS, type Level } from '../../core/signal.js';
+import { loadSigmaConfigFile } from '../../detect/sigma/config.js';
 import { runScan, type ScanDetection } from '../../detect/sigma/scan.js';
 
 const csvCell = (v: unknown) => {
@@ -27,9 +28,11 @@ export function register(program: Command): void {
     .option('--min-level <level>', `lowest level reported (${LEVELS.join(', ')})`)
     .option('--no-builtin', 'do not load the built-in rule pack')
     .option('--quiet', 'do not print rule-loading and input problems on stderr')
-    .action(async (paths: string[], o: { rules: string[]; format: string; minLevel?: string; builtin: boolean; quiet?: boolean }) => {
+    .option('--config <file>', 'Sigma engine configuration (YAML: placeholders, exceptions, disabled rules ...; see docs/sigma.md)')
+    .action(async (paths: string[], o: { rules: string[]; format: string; minLevel?: string; builtin: boolean; quiet?: boolean; config?: string }) => {
       if (!['jsonl', 'table', 'csv'].includes(o.format)) throw new GarrisonError('BAD_REQUEST', `--format must be jsonl, table or csv, got '${o.format}'`);
       if (o.minLevel !== undefined && !(LEVELS as readonly string[]).includes(o.minLevel)) throw new GarrisonError('BAD_REQUEST', `--min-level must be one of ${LEVELS.join(', ')}, got '${o.minLevel}'`);
+      const config = o.config ? loadSigmaConfigFile(o.config) : undefined;
       const out = process.stdout;
       // A closed pipe (`garrison scan ... | head`) ends the scan quietly.
       out.on('error', (e: NodeJS.ErrnoException) => {
@@ -47,6 +50,7 @@ export function register(program: Command): void {
         rulePaths: o.rules,
         builtin: o.builtin,
         minLevel: o.minLevel as Level | undefined,
+        config,
         onDetection: write,
         onProblem: (e) => {
           if (!o.quiet) process.stderr.write(`garrison scan: ${e.code}: ${oneLine(e.message, 300)}\n`);

@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { GarrisonError } from '../../core/errors.js';
+import { loadSigmaConfigFile } from '../../detect/sigma/config.js';
 import { parseCorrelationRule } from '../../detect/sigma/correlation/index.js';
 import { evtxFlat, loadEvtx } from '../../detect/sigma/evtx-bridge.js';
 import { loadRulePaths } from '../../detect/sigma/loader.js';
@@ -22,9 +23,14 @@ export function register(program: Command): void {
     .argument('<paths...>', 'rule files or directories')
     .option('--json', 'print {"loaded":N,"rejected":[{"path","line","code","message"}]}')
     .option('--min-ratio <r>', 'exit 1 when loaded/(loaded+rejected) is below this ratio (default 1: any rejection fails)', '1')
-    .action((paths: string[], o: { json?: boolean; minRatio: string }) => {
+    .option('--config <file>', 'Sigma engine configuration (YAML: placeholders for |expand, pipelines ...; see docs/sigma.md)')
+    .action((paths: string[], o: { json?: boolean; minRatio: string; config?: string }) => {
+      const ratio = Number(o.minRatio);
+      if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new GarrisonError('BAD_REQUEST', `--min-ratio must be a number between 0 and 1, got '${o.minRatio}'`);
+      const cfg = o.config ? loadSigmaConfigFile(o.config) : undefined;
       const set = loadRulePaths(paths);
-      const matcher = new SigmaMatcher(set, { config: { skipStatus: [] } });
+      // Every rule is checked: status, level and enabled/disabled lists do not hide problems.
+      const matcher = new SigmaMatcher(set, { config: { placeholders: cfg?.placeholders, pipelines: cfg?.pipelines as never, exceptions: cfg?.exceptions, skipStatus: [] } });
       const rejected = [...set.problems, ...matcher.problems];
       let correlations = 0;
       for (const c of set.correlations) {
@@ -39,8 +45,6 @@ export function register(program: Command): void {
         for (const p of rejected) process.stdout.write(`${p.location?.file ?? ''}${p.location?.line ? `:${p.location.line}` : ''}: ${p.code} ${p.message}\n`);
         process.stdout.write(`loaded ${loaded} (${matcher.rules.length} rules, ${set.filters.length} filters, ${correlations} correlations) from ${set.files} files; rejected ${rejected.length}\n`);
       }
-      const ratio = Number(o.minRatio);
-      if (!Number.isFinite(ratio) || ratio < 0 || ratio > 1) throw new GarrisonError('BAD_REQUEST', `--min-ratio must be a number between 0 and 1, got '${o.minRatio}'`);
       const total = loaded + rejected.length;
       if (total === 0 || loaded / total < ratio) process.exitCode = 1;
     });

@@ -3,9 +3,7 @@
  * attribution line) and the mapping of Sigma tags onto tactic and technique ids.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AttackRef } from '../../core/signal.js';
-import { packageRoot } from '../pipelines/index.js';
 
 interface AttackData {
   source: string;
@@ -23,7 +21,7 @@ export const V19_TACTIC_ALIASES: Record<string, string> = {
 
 function load() {
   if (data) return data;
-  const raw = JSON.parse(readFileSync(join(packageRoot(), 'src', 'detect', 'attack', 'enterprise-attack-v18.json'), 'utf8')) as AttackData;
+  const raw = JSON.parse(readFileSync(new URL('./enterprise-attack-v18.json', import.meta.url), 'utf8')) as AttackData;
   data = {
     source: raw.source,
     tacticByShort: new Map(raw.tactics.map(([id, short]) => [short, id])),

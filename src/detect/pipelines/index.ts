@@ -19,6 +19,7 @@ export const PIPELINES = {
   zeek: 'zeek.yml',
   cloudtrail: 'cloudtrail.yml',
   edr: 'edr.yml',
+  proxy: 'proxy.yml',
 } as const satisfies Record<string, string>;
 export type PipelineName = keyof typeof PIPELINES;
 
@@ -82,7 +83,7 @@ export function parsePipeline(input: unknown, file: string): Pipeline {
 
 /** Loads the named shipped pipelines (all by default). */
 export function loadPipelines(names: PipelineName[] = Object.keys(PIPELINES) as PipelineName[]): Pipeline[] {
-  const dir = join(packageRoot(), 'src', 'detect', 'pipelines');
+  const dir = dirname(fileURLToPath(import.meta.url)); // this module's folder: src/detect/pipelines (tsx) or dist/detect/pipelines (build, assets copied)
   return names.map((n) => {
     const file = join(dir, PIPELINES[n]);
     let text: string;

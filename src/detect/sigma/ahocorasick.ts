@@ -32,6 +32,8 @@ export class AhoCorasick {
   /** ASCII char -> class (0 = not in any pattern). */
   private readonly cls: Uint8Array;
   private readonly k: number;
+  /** Row length of the DFA table (k rounded up to even: the low bit of an entry flags output). */
+  private readonly stride: number;
   private readonly table: Uint16Array | Int32Array;
   private readonly hasOut: Uint8Array;
 
@@ -128,15 +130,24 @@ export class AhoCorasick {
     for (let c = 0; c < 128; c++) if (this.cls[c]) classChar[this.cls[c]] = c;
     // Case folding: an upper-case ASCII letter takes the class of its lower-case form.
     for (let c = 65; c <= 90; c++) if (this.cls[c] === 0) this.cls[c] = this.cls[c + 32];
-    const table = n < 65536 ? new Uint16Array(n * kk) : new Int32Array(n * kk);
+    // Rows of the DFA table hold the next state's row offset (state * stride), plus 1 when that
+    // state has output: the scan loop needs no multiplication and no second array per character.
+    const stride = kk + (kk & 1);
+    this.stride = stride;
+    const table = n * stride + 1 < 65536 ? new Uint16Array(n * stride) : new Int32Array(n * stride);
+    const hasOut = this.hasOut;
+    const enc = (t: number) => t * stride + hasOut[t];
     const order = [0, ...queue];
+    const next = new Int32Array(kk);
     for (const st of order) {
-      const base = st * kk;
-      const fb = this.fail[st] * kk;
+      const base = st * stride;
+      const fb = this.fail[st] * stride;
       for (let c = 1; c < kk; c++) {
         const t = this.go(st, classChar[c]);
-        table[base + c] = t >= 0 ? t : st === 0 ? 0 : table[fb + c];
+        // failure states come first in BFS order, so their rows are already filled
+        next[c] = t >= 0 ? enc(t) : st === 0 ? enc(0) : table[fb + c];
       }
+      for (let c = 1; c < kk; c++) table[base + c] = next[c];
     }
     this.table = table;
   }
@@ -171,24 +182,20 @@ export class AhoCorasick {
    * (patterns are given lower-case; the text is folded character by character).
    */
   search(text: string, hit: (id: number) => void): void {
-    let s = 0;
-    const outStart = this.outStart, outIds = this.outIds, dict = this.dict, fail = this.fail;
-    const table = this.table, cls = this.cls, k = this.k, hasOut = this.hasOut;
+    const outStart = this.outStart, outIds = this.outIds, dict = this.dict;
+    const table = this.table, cls = this.cls, stride = this.stride;
+    // x: row offset of the current state, + 1 when the state has output
+    let x = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c < 128) {
-        s = table[s * k + cls[c]];
-        if (hasOut[s] === 0) continue;
+        x = table[(x & -2) + cls[c]];
+        if ((x & 1) === 0) continue;
       } else {
-        const f = foldUnit(c);
-        let nx = this.go(s, f);
-        while (nx < 0 && s !== 0) {
-          s = fail[s];
-          nx = this.go(s, f);
-        }
-        s = nx < 0 ? 0 : nx;
-        if (hasOut[s] === 0) continue;
+        x = this.slowStep(x, c);
+        if ((x & 1) === 0) continue;
       }
+      const s = (x - 1) / stride;
       let o = outStart[s] === outStart[s + 1] ? dict[s] : s;
       while (o > 0) {
         for (let k = outStart[o], e = outStart[o + 1]; k < e; k++) hit(outIds[k]);
@@ -197,23 +204,27 @@ export class AhoCorasick {
     }
   }
 
+  /** A non-ASCII character: trie edges and failure links (x is an encoded table entry). */
+  private slowStep(x: number, c: number): number {
+    let s = (x & -2) / this.stride;
+    const f = foldUnit(c);
+    let nx = this.go(s, f);
+    while (nx < 0 && s !== 0) {
+      s = this.fail[s];
+      nx = this.go(s, f);
+    }
+    s = nx < 0 ? 0 : nx;
+    return s * this.stride + this.hasOut[s];
+  }
+
   /** True when some pattern occurs in `text` (case-insensitive). */
   contains(text: string): boolean {
-    let s = 0;
-    const table = this.table, cls = this.cls, k = this.k, hasOut = this.hasOut, fail = this.fail;
+    const table = this.table, cls = this.cls;
+    let x = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      if (c < 128) s = table[s * k + cls[c]];
-      else {
-        const f = foldUnit(c);
-        let nx = this.go(s, f);
-        while (nx < 0 && s !== 0) {
-          s = fail[s];
-          nx = this.go(s, f);
-        }
-        s = nx < 0 ? 0 : nx;
-      }
-      if (hasOut[s] !== 0) return true;
+      x = c < 128 ? table[(x & -2) + cls[c]] : this.slowStep(x, c);
+      if ((x & 1) !== 0) return true;
     }
     return false;
   }
@@ -345,38 +356,51 @@ export class AnchoredTrie {
   }
 }
 
+/** ASCII lower-casing table for the skip scanner. */
+const LOWER = (() => {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) t[c] = c >= 65 && c <= 90 ? c + 32 : c;
+  return t;
+})();
+
 /**
- * Multi-pattern Horspool scan for literal sets whose shortest literal is long (keyword literals
- * searched in every value of an event): a window of the shortest length slides over the text and
- * jumps by a shift table on its last character, so most characters are never looked at; where the
- * window's last character can end a literal's first `m` characters, the literals starting at the
- * window are checked with a forward trie. Reports the same pattern ids as AhoCorasick.search
- * (each found pattern at least once). Case-insensitive.
+ * Multi-pattern skip scan (Wu-Manber with blocks of two characters) for literal sets whose
+ * shortest literal is long (keyword literals searched in every value of an event): a window of
+ * the shortest length slides over the text and jumps by a shift table indexed by the last two
+ * characters of the window, so most characters are never looked at; where those two characters
+ * can end a literal's first `m` characters, the literals starting at the window are checked with
+ * a forward trie. Literals of fewer than 3 characters use one-character blocks (Horspool).
+ * Reports the same pattern ids as AhoCorasick.search (each found pattern at least once).
+ * Case-insensitive; a non-ASCII character in the block is always checked (it may fold to ASCII).
  */
 export class SkipScanner {
   private readonly m: number;
+  /** Block size: 2 (bigram shift table) or 1. */
+  private readonly b: number;
   private readonly shift: Uint8Array;
-  private readonly nonAsciiShift: number;
   private readonly trie: AnchoredTrie;
 
   constructor(patterns: readonly string[]) {
     this.m = Math.min(...patterns.map((p) => p.length));
     if (!(this.m >= 1 && this.m <= 255)) throw new Error('SkipScanner needs literals of 1..255 characters');
     const m = this.m;
-    this.shift = new Uint8Array(128).fill(m);
-    let nonAscii = m;
+    const b = m >= 3 ? 2 : 1;
+    this.b = b;
+    const size = b === 2 ? 128 * 128 : 128;
+    this.shift = new Uint8Array(size).fill(m - b + 1);
+    const low = (c: number) => (c < 128 ? LOWER[c] : -1);
     for (const p of patterns) {
-      for (let q = 0; q < m; q++) {
-        const c = p.charCodeAt(q);
+      for (let q = b - 1; q < m; q++) {
         const d = m - 1 - q;
-        if (c < 128) {
-          this.shift[c] = Math.min(this.shift[c], d);
-          if (c >= 97 && c <= 122) this.shift[c - 32] = Math.min(this.shift[c - 32], d);
-        } else nonAscii = Math.min(nonAscii, d);
+        const c2 = low(p.charCodeAt(q));
+        const c1 = b === 2 ? low(p.charCodeAt(q - 1)) : 0;
+        // a block with a non-ASCII pattern character can only be met by a non-ASCII text
+        // character, which the scan always checks
+        if (c1 < 0 || c2 < 0) continue;
+        const h = b === 2 ? (c1 << 7) | c2 : c2;
+        if (d < this.shift[h]) this.shift[h] = d;
       }
     }
-    // Non-ASCII text characters are not folded through the table: be conservative for them.
-    this.nonAsciiShift = Math.min(nonAscii, 0);
     this.trie = new AnchoredTrie(patterns.map((text) => ({ text, exact: false })), false);
   }
 
@@ -384,9 +408,21 @@ export class SkipScanner {
   search(text: string, hit: (id: number) => void): void {
     const m = this.m, n = text.length, shift = this.shift;
     let j = m - 1;
+    if (this.b === 2) {
+      while (j < n) {
+        const c2 = text.charCodeAt(j);
+        const c1 = text.charCodeAt(j - 1);
+        const sh = (c1 | c2) < 128 ? shift[(LOWER[c1] << 7) | LOWER[c2]] : 0;
+        if (sh === 0) {
+          this.trie.walkFrom(text, j - m + 1, hit);
+          j++;
+        } else j += sh;
+      }
+      return;
+    }
     while (j < n) {
       const c = text.charCodeAt(j);
-      const sh = c < 128 ? shift[c] : this.nonAsciiShift;
+      const sh = c < 128 ? shift[LOWER[c]] : 0;
       if (sh === 0) {
         this.trie.walkFrom(text, j - m + 1, hit);
         j++;

@@ -183,3 +183,103 @@ detection:
     );
   });
 });
+
+describe('skip scanner blocks and case folding', () => {
+  it('two-character blocks and one-character blocks agree with a naive search', () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ minLength: 1, maxLength: 7, unit: fc.constantFrom('a', 'b', 'k', ':', 'é', '-') }), { minLength: 1, maxLength: 8 }), fc.string({ maxLength: 70, unit: fc.constantFrom('a', 'B', 'b', 'K', 'k', ':', 'É', 'é', '-', 'x') }), (pats, text) => {
+        const lower = pats.map((p) => p.toLowerCase());
+        const sk = new SkipScanner(lower);
+        const got = new Set<number>();
+        sk.search(text, (id) => got.add(id));
+        const t = text.toLowerCase();
+        const want = new Set(lower.map((p, i) => (t.includes(p) ? i : -1)).filter((i) => i >= 0));
+        expect([...got].sort()).toEqual([...want].sort());
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('a non-ASCII character that folds to ASCII is still checked (Kelvin sign)', () => {
+    const sk = new SkipScanner(['kerberos']);
+    const ac = new AhoCorasick(['kerberos']);
+    const hits: number[] = [];
+    sk.search('xx \u212Aerberos yy', (i) => hits.push(i));
+    ac.search('xx \u212Aerberos yy', (i) => hits.push(i));
+    expect(hits).toEqual([0, 0]);
+  });
+});
+
+describe('plans (buckets merged per kind of event) and value caches', () => {
+  const rules = `
+title: any windows keyword
+id: kw-any
+logsource: { product: windows }
+detection:
+  k: [ 'mimikatz', 'sekurlsa::' ]
+  condition: k
+---
+title: process keyword
+id: kw-proc
+logsource: { product: windows, category: process_creation }
+detection:
+  k: [ 'lsadump::' ]
+  condition: k
+---
+title: process field
+id: f-proc
+logsource: { product: windows, category: process_creation }
+detection:
+  s: { CommandLine|contains: 'dump', Image|endswith: '\\tool.exe' }
+  condition: s
+---
+title: sysmon service
+id: f-svc
+logsource: { product: windows, service: sysmon }
+detection:
+  s: { User|startswith: 'corp\\adm' }
+  condition: s
+`;
+  const set: LoadedSet = { rules: [], filters: [], correlations: [], problems: [], files: 1 };
+  loadText(rules, 'inline.yml', set);
+  const cached = new SigmaMatcher(set);
+  const plain = new SigmaMatcher(set, { valueCache: false });
+  const pick = <T>(xs: T[]) => fc.constantFrom(...xs);
+  const event = fc.record({
+    EventID: pick([1, 3, '1']),
+    CommandLine: pick(['x dump y', 'mimikatz sekurlsa::logonpasswords', 'LSADUMP::sam', 'plain', 'DUMP']),
+    Image: pick(['C:\\t\\TOOL.exe', 'C:\\t\\other.exe']),
+    User: pick(['CORP\\adm_bob', 'corp\\alice', 'x']),
+    Extra: pick(['-', 'has Mimikatz inside', 12345678]),
+  });
+  const expected = (f: Record<string, unknown>) => {
+    const all = Object.values(f).map((x) => String(x).toLowerCase());
+    const proc = String(f.EventID) === '1';
+    const out: string[] = [];
+    if (all.some((x) => x.includes('mimikatz') || x.includes('sekurlsa::'))) out.push('kw-any');
+    if (proc && all.some((x) => x.includes('lsadump::'))) out.push('kw-proc');
+    if (proc && String(f.CommandLine).toLowerCase().includes('dump') && String(f.Image).toLowerCase().endsWith('\\tool.exe')) out.push('f-proc');
+    if (String(f.User).toLowerCase().startsWith('corp\\adm')) out.push('f-svc');
+    return out.sort();
+  };
+  it('match exactly what the rules say, with and without the value cache, over repeated values', () => {
+    fc.assert(
+      fc.property(fc.array(event, { minLength: 1, maxLength: 40 }), (evs) => {
+        for (const f of evs) {
+          const ev = { fields: { Channel: SYSMON, ...f } as Record<string, unknown>, source: { format: 'winlog' as const } };
+          const a = cached.match(ev).map((d) => d.rule.id).sort();
+          const b = plain.match(ev).map((d) => d.rule.id).sort();
+          expect(a).toEqual(expected(f));
+          expect(b).toEqual(a);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+  it('clearCaches() changes no result', () => {
+    const ev = { fields: { Channel: SYSMON, EventID: 1, CommandLine: 'x dump', Image: 'C:\\tool.exe', User: 'CORP\\adm1' }, source: { format: 'winlog' as const } };
+    const before = cached.match(ev).map((d) => d.rule.id).sort();
+    cached.clearCaches();
+    expect(cached.match(ev).map((d) => d.rule.id).sort()).toEqual(before);
+    expect(before).toEqual(['f-proc', 'f-svc']);
+  });
+});

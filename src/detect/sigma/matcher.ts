@@ -10,7 +10,7 @@
 import { GarrisonError } from '../../core/errors.js';
 import { getField, type GarrisonEvent } from '../../core/event.js';
 import { LEVELS } from '../../core/signal.js';
-import { compatible, compileRoute, loadPipelines, routedEvent, syntheticRoute, type Pipeline, type PipelineName, type Route } from '../pipelines/index.js';
+import { compatible, compileRoute, loadPipelines, routedEvent, syntheticRoute, type Pipeline, type PipelineName, type Route, type RoutedEvent } from '../pipelines/index.js';
 import { AhoCorasick, AnchoredTrie, SkipScanner } from './ahocorasick.js';
 import { chooseGroups, compileDetection, compileRule, MAX_GROUPS, type Compiled, type WExpr } from './compile.js';
 import { parseSigmaConfig, type SigmaConfig, type SigmaConfigInput } from './config.js';
@@ -46,6 +46,8 @@ interface FieldIndex {
   /** 10^(minLen-1): smaller non-negative integers cannot contain a literal. */
   numMin?: number;
   ac?: AhoCorasick;
+  /** The `contains` literals of `ac`, by pattern id (keyword indexes are merged per plan). */
+  acLits?: string[];
   pre?: AnchoredTrie;
   suf?: AnchoredTrie;
   /** Per index kind: pattern id -> entries (CSR). */
@@ -55,6 +57,56 @@ interface FieldIndex {
   preIds?: Int32Array;
   sufStart?: Int32Array;
   sufIds?: Int32Array;
+  /**
+   * Value cache: value -> the literals the index finds in it (encoded `patternId * 4 + kind`), so a
+   * value seen before (an image path, a user, a company) is not scanned again. Bounded, and turned
+   * off for a field whose values rarely repeat (command lines with ids, hashes).
+   */
+  cache?: ValueCache;
+}
+
+/** Found literals of one value: pattern id * 4 + index kind (0 prefix/exact, 1 suffix, 2 contains). */
+type Found = readonly number[];
+const NOTHING: Found = [];
+const KIND_PRE = 0, KIND_SUF = 1, KIND_AC = 2;
+
+/** Per-field cache of scan results with an adaptive on/off switch (see FieldIndex.cache). */
+class ValueCache {
+  static readonly MAX_ENTRIES = 4096;
+  static readonly MAX_VALUE_LENGTH = 2048;
+  /** Shorter values are scanned directly (cheaper than a look-up). */
+  static readonly MIN_VALUE_LENGTH = 0;
+  /** Look-ups per judgement window; below MIN_HIT_RATE in a window the cache is switched off. */
+  static readonly WINDOW = 2048;
+  static readonly MIN_HIT_RATE = 0.25;
+  /** Scans to wait, once switched off, before trying again. */
+  static readonly RETRY_AFTER = 65_536;
+  readonly map = new Map<string | number, Found>();
+  on = true;
+  lookups = 0;
+  hits = 0;
+  offScans = 0;
+
+  /** Back to the initial state (empty, on). */
+  reset(): void {
+    this.map.clear();
+    this.on = true;
+    this.lookups = 0;
+    this.hits = 0;
+    this.offScans = 0;
+  }
+
+  /** Records a look-up's outcome; switches the cache off when it does not pay. */
+  judge(): void {
+    if (this.lookups < ValueCache.WINDOW) return;
+    if (this.hits < this.lookups * ValueCache.MIN_HIT_RATE) {
+      this.on = false;
+      this.map.clear();
+      this.offScans = 0;
+    }
+    this.lookups = 0;
+    this.hits = 0;
+  }
 }
 
 class Bucket {
@@ -73,7 +125,7 @@ class Bucket {
   literals = 0;
   constructor(readonly route: Route) {}
 
-  build(acCache: Map<string, AhoCorasick>): void {
+  build(acCache: Map<string, AhoCorasick>, valueCache: boolean): void {
     type Lits = Map<string, Set<number>>;
     const byField = new Map<string, { contains: Lits; prefix: Lits; suffix: Lits; exact: Lits }>();
     const always: number[] = [];
@@ -134,6 +186,7 @@ class Bucket {
         const shared = ac !== undefined;
         if (!ac) acCache.set(cacheKey, (ac = new AhoCorasick(lits)));
         fi.ac = ac;
+        fi.acLits = lits;
         [fi.acStart, fi.acIds] = csr(lits, (l) => m.contains.get(l)!);
         if (field === ANY_FIELD && Math.min(...lits.map((l) => l.length)) >= 4) fi.skip = new SkipScanner(lits);
         this.acBytes += (shared ? 0 : ac.bytes()) + fi.acStart.byteLength + fi.acIds.byteLength;
@@ -161,43 +214,63 @@ class Bucket {
         this.acBytes += fi.suf.bytes() + fi.sufStart.byteLength + fi.sufIds.byteLength;
         this.literals += lits.length;
       }
+      if (valueCache) fi.cache = new ValueCache();
       this.index.push(fi);
     }
     this.mark = new Uint32Array(this.entries.length);
     this.bits = new Uint8Array(this.entries.length);
   }
 
-  /** Evaluates the bucket's rules on an event; calls `hit` for each matching entry. */
-  run(v: EventView, hit: (e: Entry, route: Route) => void, stats: MatcherStats): void {
-    if (this.entries.length === 0) return;
+  /** The bucket's field indexes (the plan dispatches event fields to them). */
+  get fieldIndexes(): readonly FieldIndex[] {
+    return this.index;
+  }
+
+  clearCaches(): void {
+    for (const ix of this.index) if (ix.cache) ix.cache.reset();
+  }
+
+  /** Starts an event: forgets the previous event's findings. */
+  begin(): void {
     if (++this.stamp === 0xffffffff) {
       this.mark.fill(0);
       this.stamp = 1;
     }
     // (bits are reset lazily when an entry is first touched under the new stamp)
     this.cand.length = 0;
-    for (const ix of this.index) {
-      if (ix.field === ANY_FIELD) {
-        this.scanAll(ix, v.fields, 0);
-        continue;
-      }
-      const direct = v.fields[ix.field];
-      if (typeof direct === 'string') {
-        this.scan(ix, direct);
-        continue;
-      }
-      if (typeof direct === 'number') {
-        this.scan(ix, String(direct));
-        continue;
-      }
-      if (direct === undefined && !ix.dotted) continue;
-      const s = v.str(ix.field);
-      if (typeof s === 'string') this.scan(ix, s);
-      else if (s === undefined) {
-        const raw = v.get(ix.field);
-        if (Array.isArray(raw)) for (const x of raw) if (x !== null && typeof x !== 'object') this.scan(ix, String(x));
-      }
+  }
+
+  /** Scans the value of an indexed field that the plan found in the event under its own name. */
+  scanDirect(ix: FieldIndex, direct: unknown, v: EventView): void {
+    if (typeof direct === 'string') this.scan(ix, direct);
+    else if (typeof direct === 'number') this.scan(ix, String(direct));
+    else this.scanSlow(ix, v);
+  }
+
+  /** Scans a field through the view: dotted paths, arrays, booleans, null. */
+  scanSlow(ix: FieldIndex, v: EventView): void {
+    const s = v.str(ix.field);
+    if (typeof s === 'string') this.scan(ix, s);
+    else if (s === undefined) {
+      const raw = v.get(ix.field);
+      if (Array.isArray(raw)) for (const x of raw) if (x !== null && typeof x !== 'object') this.scan(ix, String(x));
     }
+  }
+
+  /** A keyword literal of the bucket's keyword index was found (merged keyword scan of a plan). */
+  keywordHit(ix: FieldIndex, p: number): void {
+    this.curStart = ix.acStart!;
+    this.curIds = ix.acIds!;
+    this.onHit(p);
+  }
+
+  /** Keyword index scan of every value of the event (used when the plan cannot merge it). */
+  scanKeywords(ix: FieldIndex, v: EventView): void {
+    this.scanAll(ix, v.fields, 0);
+  }
+
+  /** Evaluates the candidates and the rules without witness; calls `hit` for each match. */
+  finish(v: EventView, hit: (e: Entry, route: Route) => void, stats: MatcherStats): void {
     const entries = this.entries;
     const cand = this.cand;
     for (let k = 0; k < cand.length; k++) {
@@ -215,6 +288,7 @@ class Bucket {
 
   /** A literal was found: set its group bit on each rule; a rule whose groups are all found is a candidate. */
   private readonly onHit = (p: number): void => {
+    if (this.recording) this.rec.push(p * 4 + this.curKind);
     const start = this.curStart, ids = this.curIds, mark = this.mark, bits = this.bits, need = this.need, stamp = this.stamp;
     for (let k = start[p], e = start[p + 1]; k < e; k++) {
       const x = ids[k];
@@ -251,20 +325,76 @@ class Bucket {
     }
   }
 
+  /** Scans one value of a field (through the field's value cache when it is on). */
   private scan(ix: FieldIndex, s: string): void {
+    const c = ix.cache;
+    if (c === undefined || s.length > ValueCache.MAX_VALUE_LENGTH || s.length < ValueCache.MIN_VALUE_LENGTH) {
+      this.scanRaw(ix, s);
+      return;
+    }
+    if (!c.on) {
+      if (++c.offScans >= ValueCache.RETRY_AFTER) c.on = true;
+      this.scanRaw(ix, s);
+      return;
+    }
+    c.lookups++;
+    const found = c.map.get(s);
+    if (found !== undefined) {
+      c.hits++;
+      if (found.length !== 0) this.replay(ix, found);
+      if (c.lookups >= ValueCache.WINDOW) c.judge();
+      return;
+    }
+    this.rec.length = 0;
+    this.recording = true;
+    this.scanRaw(ix, s);
+    this.recording = false;
+    const rec = this.rec;
+    if (c.map.size >= ValueCache.MAX_ENTRIES) c.map.clear();
+    c.map.set(s, rec.length === 0 ? NOTHING : rec.slice());
+    if (c.lookups >= ValueCache.WINDOW) c.judge();
+  }
+
+  /** Replays the literals found in a cached value. */
+  private replay(ix: FieldIndex, found: Found): void {
+    for (let i = 0; i < found.length; i++) {
+      const x = found[i];
+      const kind = x & 3;
+      if (kind === KIND_PRE) {
+        this.curStart = ix.preStart!;
+        this.curIds = ix.preIds!;
+      } else if (kind === KIND_SUF) {
+        this.curStart = ix.sufStart!;
+        this.curIds = ix.sufIds!;
+      } else {
+        this.curStart = ix.acStart!;
+        this.curIds = ix.acIds!;
+      }
+      this.onHit(x >> 2);
+    }
+  }
+
+  private recording = false;
+  private curKind = 0;
+  private readonly rec: number[] = [];
+
+  private scanRaw(ix: FieldIndex, s: string): void {
     if (ix.pre) {
       this.curStart = ix.preStart!;
       this.curIds = ix.preIds!;
+      this.curKind = KIND_PRE;
       ix.pre.walk(s, this.onHit);
     }
     if (ix.suf) {
       this.curStart = ix.sufStart!;
       this.curIds = ix.sufIds!;
+      this.curKind = KIND_SUF;
       ix.suf.walk(s, this.onHit);
     }
     if (ix.ac) {
       this.curStart = ix.acStart!;
       this.curIds = ix.acIds!;
+      this.curKind = KIND_AC;
       if (ix.skip) ix.skip.search(s, this.onHit);
       else ix.ac.search(s, this.onHit);
     }
@@ -273,6 +403,181 @@ class Bucket {
   get withoutWitness(): number {
     return this.always.length;
   }
+}
+
+/** An indexed field of one bucket, reached from the event key of the same name. */
+interface Slot {
+  b: Bucket;
+  ix: FieldIndex;
+}
+
+/**
+ * What one kind of event meets: the buckets whose log-source conditions it satisfies, with their
+ * field indexes merged so that each field of the event is looked up once (not once per bucket
+ * and indexed field), and their keyword (field-less) literals merged into one automaton so each
+ * value of the event is scanned once for all of them.
+ */
+class Plan {
+  private readonly byField = new Map<string, Slot[]>();
+  private readonly dotted: Slot[] = [];
+  /** Keyword indexes that could not be merged (anchored keyword literals): scanned per bucket. */
+  private readonly kwSeparate: Slot[] = [];
+  private kwScanner?: AhoCorasick | SkipScanner;
+  private kwSkip = false;
+  private kwMin = 1;
+  private kwNumMin = 0;
+  /** Merged keyword pattern -> (slot index in kwSlots, bucket pattern id), CSR. */
+  private kwStart = new Int32Array(0);
+  private kwSlot = new Int32Array(0);
+  private kwPat = new Int32Array(0);
+  private readonly kwSlots: Slot[] = [];
+  private readonly kwCache = new ValueCache();
+  private readonly kwRec: number[] = [];
+  private kwRecording = false;
+
+  constructor(readonly buckets: readonly Bucket[], valueCache: boolean) {
+    const lits = new Map<string, number[]>();
+    for (const b of buckets) {
+      if (b.entries.length === 0) continue;
+      for (const ix of b.fieldIndexes) {
+        const slot: Slot = { b, ix };
+        if (ix.field === ANY_FIELD) {
+          if (ix.pre || ix.suf || !ix.ac || !ix.acLits) {
+            this.kwSeparate.push(slot);
+            continue;
+          }
+          const si = this.kwSlots.push(slot) - 1;
+          ix.acLits.forEach((l, p) => {
+            let t = lits.get(l);
+            if (!t) lits.set(l, (t = []));
+            t.push(si, p);
+          });
+        } else if (ix.dotted) this.dotted.push(slot);
+        else {
+          const l = this.byField.get(ix.field);
+          if (l) l.push(slot);
+          else this.byField.set(ix.field, [slot]);
+        }
+      }
+    }
+    if (lits.size) {
+      const keys = [...lits.keys()].sort();
+      this.kwStart = new Int32Array(keys.length + 1);
+      const slotIds: number[] = [];
+      const patIds: number[] = [];
+      keys.forEach((k, i) => {
+        this.kwStart[i] = slotIds.length;
+        const t = lits.get(k)!;
+        for (let j = 0; j < t.length; j += 2) {
+          slotIds.push(t[j]);
+          patIds.push(t[j + 1]);
+        }
+      });
+      this.kwStart[keys.length] = slotIds.length;
+      this.kwSlot = Int32Array.from(slotIds);
+      this.kwPat = Int32Array.from(patIds);
+      this.kwMin = Math.min(...keys.map((k) => k.length));
+      this.kwNumMin = 10 ** Math.max(0, this.kwMin - 1);
+      // A skip scan over long literals looks at few characters of a value: cheaper than a cache look-up.
+      this.kwSkip = this.kwMin >= 4;
+      this.kwScanner = this.kwSkip ? new SkipScanner(keys) : new AhoCorasick(keys);
+    }
+    if (!valueCache) this.kwCache.on = false;
+  }
+
+  clearCaches(): void {
+    this.kwCache.reset();
+  }
+
+  run(v: EventView, hit: (e: Entry, route: Route) => void, stats: MatcherStats): void {
+    const buckets = this.buckets;
+    for (let i = 0; i < buckets.length; i++) buckets[i].begin();
+    const f = v.fields;
+    const byField = this.byField;
+    const kw = this.kwScanner !== undefined;
+    for (const key in f) {
+      const x = f[key];
+      const slots = byField.get(key);
+      if (slots !== undefined) for (let i = 0; i < slots.length; i++) slots[i].b.scanDirect(slots[i].ix, x, v);
+      if (kw) this.keywordValue(x, 0);
+    }
+    const dotted = this.dotted;
+    for (let i = 0; i < dotted.length; i++) {
+      const { b, ix } = dotted[i];
+      const direct = f[ix.field];
+      if (direct !== undefined) b.scanDirect(ix, direct, v);
+      else b.scanSlow(ix, v);
+    }
+    const sep = this.kwSeparate;
+    for (let i = 0; i < sep.length; i++) sep[i].b.scanKeywords(sep[i].ix, v);
+    for (let i = 0; i < buckets.length; i++) buckets[i].finish(v, hit, stats);
+  }
+
+  /** One value of the event for the keyword literals (nested objects and arrays walked, bounded). */
+  private keywordValue(x: unknown, depth: number): void {
+    if (typeof x === 'string') {
+      if (x.length >= this.kwMin) this.keywordScan(x);
+    } else if (typeof x === 'number') {
+      // a non-negative integer below 10^(min-1) has fewer digits than the shortest literal
+      if (x >= 0 && x < this.kwNumMin && Number.isInteger(x)) return;
+      const t = String(x);
+      if (t.length >= this.kwMin) this.keywordScan(t);
+    } else if (typeof x === 'boolean' || typeof x === 'bigint') {
+      const t = String(x);
+      if (t.length >= this.kwMin) this.keywordScan(t);
+    } else if (x !== null && typeof x === 'object' && depth < 15) {
+      for (const k in x as Record<string, unknown>) this.keywordValue((x as Record<string, unknown>)[k], depth + 1);
+    }
+  }
+
+  private keywordScan(s: string): void {
+    const c = this.kwCache;
+    if (!c.on || s.length > ValueCache.MAX_VALUE_LENGTH || this.kwSkip) {
+      if (!c.on && ++c.offScans >= ValueCache.RETRY_AFTER) c.on = true;
+      this.kwScanner!.search(s, this.onKeyword);
+      return;
+    }
+    c.lookups++;
+    const found = c.map.get(s);
+    if (found !== undefined) {
+      c.hits++;
+      for (let i = 0; i < found.length; i++) this.onKeyword(found[i]);
+    } else {
+      this.kwRec.length = 0;
+      this.kwRecording = true;
+      this.kwScanner!.search(s, this.onKeyword);
+      this.kwRecording = false;
+      if (c.map.size >= ValueCache.MAX_ENTRIES) c.map.clear();
+      c.map.set(s, this.kwRec.length === 0 ? NOTHING : this.kwRec.slice());
+    }
+    if (c.lookups >= ValueCache.WINDOW) c.judge();
+  }
+
+  private readonly onKeyword = (p: number): void => {
+    if (this.kwRecording) this.kwRec.push(p);
+    const slots = this.kwSlots, slot = this.kwSlot, pat = this.kwPat;
+    for (let k = this.kwStart[p], e = this.kwStart[p + 1]; k < e; k++) {
+      const sl = slots[slot[k]];
+      sl.b.keywordHit(sl.ix, pat[k]);
+    }
+  };
+}
+
+/** Route cache entry: the raw envelope values it stands for and what events with them meet. */
+interface RouteEntry {
+  format: string | undefined;
+  product: string | undefined;
+  service: string | undefined;
+  category: string | undefined;
+  /** Whether the event had an EventID field (it decides the product when the source names none). */
+  hasEventId: boolean;
+  /** Routed form of the envelope (fields swapped in per event for the field conditions). */
+  re: RoutedEvent;
+  /** Buckets whose static conditions hold; those with field conditions are decided per event. */
+  fixed: Bucket[];
+  conditional: Bucket[];
+  /** By bit mask of the conditional buckets whose field conditions hold. */
+  plans: (Plan | undefined)[];
 }
 
 export interface MatcherStats {
@@ -285,6 +590,12 @@ export interface MatcherOptions {
   config?: SigmaConfigInput;
   /** Pipelines to use (objects); default: the shipped ones named in config.pipelines (or all). */
   pipelines?: Pipeline[];
+  /**
+   * Cache the candidate index's findings per field value (default true). Results are identical
+   * either way; the cache skips re-scanning values that repeat (image paths, users, companies)
+   * and switches itself off per field when values rarely repeat.
+   */
+  valueCache?: boolean;
 }
 
 function toYValue(v: unknown): YValue {
@@ -307,12 +618,16 @@ export class SigmaMatcher {
   private readonly buckets = new Map<string, Bucket>();
   private readonly byChannel = new Map<string, Bucket[]>();
   private readonly other: Bucket[] = [];
-  /** Envelope key -> buckets whose static log-source conditions hold (bounded). */
-  private readonly routeCache = new Map<string, Bucket[]>();
+  /** Raw channel -> raw event id -> envelopes seen (bounded): see planFor. */
+  private readonly routeCache = new Map<string | undefined, Map<string | number | bigint | boolean | undefined, RouteEntry[]>>();
+  private routeCacheSize = 0;
+  private readonly plans = new Map<string, Plan>();
+  private readonly valueCache: boolean;
   private readonly skipped: { rule: SigmaRule; reason: string }[] = [];
 
   constructor(set: Pick<LoadedSet, 'rules' | 'filters'>, opts: MatcherOptions = {}) {
     this.config = parseSigmaConfig(opts.config ?? {});
+    this.valueCache = opts.valueCache !== false;
     const cfg = this.config;
     const pipelines = opts.pipelines ?? loadPipelines(cfg.pipelines as PipelineName[] | undefined);
     const channelOf = new Map<string, string[] | undefined>();
@@ -392,7 +707,16 @@ export class SigmaMatcher {
       }
     }
     const acCache = new Map<string, AhoCorasick>();
-    for (const b of this.buckets.values()) b.build(acCache);
+    for (const b of this.buckets.values()) b.build(acCache, this.valueCache);
+  }
+
+  /**
+   * Forgets the per-value scan caches (results never depend on them). Benchmarks call it so that
+   * values repeated across passes over the same sample are not found in the cache.
+   */
+  clearCaches(): void {
+    for (const b of this.buckets.values()) b.clearCaches();
+    for (const p of this.plans.values()) p.clearCaches();
   }
 
   /** Rules not loaded into the matcher because of the configuration, with the reason. */
@@ -403,27 +727,87 @@ export class SigmaMatcher {
   /** Matches one event against every applicable rule. */
   match(ev: Pick<GarrisonEvent, 'fields' | 'source'>): SigmaDetection[] {
     this.stats.events++;
-    const re = routedEvent(ev);
+    const plan = this.planFor(ev);
+    const out: SigmaDetection[] = [];
+    if (plan === undefined) return out;
     const view = this.view;
     view.reset(ev.fields);
-    const out: SigmaDetection[] = [];
     this.out = out;
-    const hit = this.hit;
-    let bs = this.routeCache.get(re.key);
-    if (!bs) {
-      const list: Bucket[] = [];
-      if (re.channel !== undefined) for (const b of this.byChannel.get(re.channel) ?? []) if (b.route.staticMatch(re)) list.push(b);
-      for (const b of this.other) if (b.route.staticMatch(re)) list.push(b);
-      if (this.routeCache.size >= 10_000) this.routeCache.clear();
-      this.routeCache.set(re.key, (bs = list));
-    }
-    for (let i = 0; i < bs.length; i++) {
-      const b = bs[i];
-      if (!b.route.hasFieldConditions || b.route.fieldMatch(re)) b.run(view, hit, this.stats);
-    }
+    plan.run(view, this.hit, this.stats);
     this.stats.detections += out.length;
     this.out = [];
     return out;
+  }
+
+  /**
+   * The plan for an event's envelope. Cached by the raw envelope values (channel and event id
+   * first), so the common case is two Map look-ups and a few comparisons, with no lower-casing
+   * or key building per event.
+   */
+  private planFor(ev: Pick<GarrisonEvent, 'fields' | 'source'>): Plan | undefined {
+    const src = ev.source;
+    const f = ev.fields;
+    const ch = src.channel ?? (typeof f.Channel === 'string' ? f.Channel : undefined);
+    const fid = f.EventID;
+    const id = src.eventCode ?? (fid !== undefined && fid !== null && typeof fid !== 'object' ? fid : undefined);
+    const hasEventId = fid !== undefined;
+    let byId = this.routeCache.get(ch);
+    if (byId === undefined) {
+      if (this.routeCacheSize >= 10_000) this.clearRouteCache();
+      this.routeCache.set(ch, (byId = new Map()));
+    }
+    let list = byId.get(id as string | number | bigint | boolean | undefined);
+    if (list === undefined) {
+      if (this.routeCacheSize >= 10_000) this.clearRouteCache();
+      byId.set(id as string | number | bigint | boolean | undefined, (list = []));
+    }
+    let entry: RouteEntry | undefined;
+    for (let i = 0; i < list.length; i++) {
+      const x = list[i];
+      if (x.format === src.format && x.product === src.product && x.service === src.service && x.category === src.category && x.hasEventId === hasEventId) {
+        entry = x;
+        break;
+      }
+    }
+    if (entry === undefined) {
+      const re = routedEvent(ev);
+      const fixed: Bucket[] = [];
+      const conditional: Bucket[] = [];
+      const add = (b: Bucket) => {
+        if (b.entries.length === 0 || !b.route.staticMatch(re)) return;
+        (b.route.hasFieldConditions ? conditional : fixed).push(b);
+      };
+      if (re.channel !== undefined) for (const b of this.byChannel.get(re.channel) ?? []) add(b);
+      for (const b of this.other) add(b);
+      if (conditional.length > 16) throw new GarrisonError('INTERNAL', `too many log-source buckets with field conditions for one event kind (${conditional.length})`);
+      re.fields = {};
+      entry = { format: src.format, product: src.product, service: src.service, category: src.category, hasEventId, re, fixed, conditional, plans: [] };
+      list.push(entry);
+      this.routeCacheSize++;
+    }
+    let mask = 0;
+    const cond = entry.conditional;
+    if (cond.length !== 0) {
+      const re = entry.re;
+      re.fields = f;
+      for (let i = 0; i < cond.length; i++) if (cond[i].route.fieldMatch(re)) mask |= 1 << i;
+      re.fields = {};
+    }
+    let plan = entry.plans[mask];
+    if (plan === undefined) {
+      const buckets = [...entry.fixed, ...cond.filter((_, i) => (mask & (1 << i)) !== 0)];
+      // Plans are shared by every envelope that reaches the same buckets.
+      const key = buckets.map((b) => b.route.key).join('\u0000');
+      plan = this.plans.get(key);
+      if (plan === undefined) this.plans.set(key, (plan = new Plan(buckets, this.valueCache)));
+      entry.plans[mask] = plan;
+    }
+    return plan;
+  }
+
+  private clearRouteCache(): void {
+    this.routeCache.clear();
+    this.routeCacheSize = 0;
   }
 
   private view = new EventView({});

@@ -13,6 +13,7 @@ import { LEVELS, type Level } from '../../core/signal.js';
 import { parseRecord } from '../../normalize/registry.js';
 import { SigmaStage } from '../engine.js';
 import { loadEvtx } from './evtx-bridge.js';
+import type { SigmaConfigInput } from './config.js';
 import { splitConcatenatedJson } from './winjson.js';
 
 export interface ScanDetection {
@@ -42,6 +43,8 @@ export interface ScanOptions {
   builtin: boolean;
   minLevel?: Level;
   tenant?: string;
+  /** Engine configuration (placeholders, exceptions, disabled rules ...); `minLevel` above wins. */
+  config?: SigmaConfigInput;
   onDetection: (d: ScanDetection) => void;
   onProblem?: (e: GarrisonError) => void;
 }
@@ -67,7 +70,7 @@ function listInputs(p: string, out: string[]): void {
 
 export async function runScan(paths: string[], opts: ScanOptions): Promise<{ summary: ScanSummary; ruleProblems: GarrisonError[] }> {
   const t0 = Date.now();
-  const stage = new SigmaStage({ rulePaths: opts.rulePaths, builtin: opts.builtin, tenant: opts.tenant, config: { minLevel: opts.minLevel } });
+  const stage = new SigmaStage({ rulePaths: opts.rulePaths, builtin: opts.builtin, tenant: opts.tenant, config: { ...(opts.config ?? {}), ...(opts.minLevel ? { minLevel: opts.minLevel } : {}) } });
   const files: string[] = [];
   for (const p of paths) listInputs(p, files);
   const summary: ScanSummary = { files: files.length, events: 0, detections: 0, problems: 0, byLevel: {}, byRule: [], seconds: 0 };

@@ -298,6 +298,62 @@ function toNumber(raw: unknown): number | undefined {
   return undefined;
 }
 
+/** Most values one `|expand` value may expand to (the product of its placeholders' lists). */
+export const MAX_EXPANSION = 10_000;
+/** The placeholder map key whose values stand for any placeholder the map does not define. */
+export const DEFAULT_PLACEHOLDER = '*';
+
+/**
+ * Expands the placeholders of one `|expand` value (Sigma 2.1, "Placeholders"): every `%name%` is
+ * replaced by each value of `placeholders[name]` (values are Sigma strings: their wildcards work),
+ * several placeholders in one value give every combination, `\%` is a literal `%`, and a `%` with
+ * no closing `%` is literal. A name the map does not define takes the values of the `*` entry when
+ * there is one (`['*']` = pySigma's wildcard placeholders, `[]` = matches nothing); otherwise the
+ * rule is rejected (SIGMA_PLACEHOLDER_UNKNOWN), as the specification requires of a tool that cannot
+ * resolve a placeholder.
+ */
+export function expandPlaceholders(val: string, placeholders: Record<string, string[]>, where = '(value)'): string[] {
+  // Split into literal parts and placeholder names.
+  const parts: ({ lit: string } | { name: string })[] = [];
+  let lit = '';
+  for (let i = 0; i < val.length; i++) {
+    const c = val[i];
+    if (c === '\\' && val[i + 1] === '%') {
+      lit += '%';
+      i++;
+    } else if (c === '\\' && val[i + 1] === '\\') {
+      lit += '\\\\'; // an escaped backslash stays escaped for the wildcard tokenizer
+      i++;
+    } else if (c === '%') {
+      const end = val.indexOf('%', i + 1);
+      if (end < 0 || end === i + 1) {
+        lit += '%';
+        continue;
+      }
+      if (lit) parts.push({ lit });
+      lit = '';
+      parts.push({ name: val.slice(i + 1, end) });
+      i = end;
+    } else lit += c;
+  }
+  if (lit) parts.push({ lit });
+  let out: string[] = [''];
+  for (const p of parts) {
+    if ('lit' in p) {
+      out = out.map((o) => o + p.lit);
+      continue;
+    }
+    const own = Object.prototype.hasOwnProperty.call(placeholders, p.name) ? placeholders[p.name] : undefined;
+    const list = own ?? (Object.prototype.hasOwnProperty.call(placeholders, DEFAULT_PLACEHOLDER) ? placeholders[DEFAULT_PLACEHOLDER] : undefined);
+    if (!list) throw new GarrisonError('SIGMA_PLACEHOLDER_UNKNOWN', `placeholder %${p.name}% on '${where}' is not defined (define it under placeholders, or give a '*' entry for undefined ones)`, { location: { field: where } });
+    if (out.length * list.length > MAX_EXPANSION) throw modErr(`'${where}': placeholders expand to more than ${MAX_EXPANSION} values`, where);
+    const next: string[] = [];
+    for (const o of out) for (const v of list) next.push(o + v);
+    out = next;
+  }
+  return out;
+}
+
 /**
  * Compiles one field item. `field` is the rule's field name ('' for keyword searches),
  * `mods` the modifiers in order, `values` the YAML values (a single value is a 1-list).
@@ -326,12 +382,15 @@ export function compileItem(field: string, mods: string[], values: (string | nul
   if (has('expand')) {
     const out: (string | null)[] = [];
     for (const val of values) {
-      if (val === null) { out.push(null); continue; }
-      const m = /^%([^%]+)%$/.exec(val);
-      if (!m) { out.push(val); continue; }
-      const list = ctx.placeholders?.[m[1]];
-      if (!list) throw new GarrisonError('SIGMA_PLACEHOLDER_UNKNOWN', `placeholder %${m[1]}% on '${where}' is not defined`, { location: { field: where } });
-      out.push(...list);
+      if (val === null) out.push(null);
+      else out.push(...expandPlaceholders(val, ctx.placeholders ?? {}, where));
+    }
+    if (out.length === 0) {
+      // Every placeholder stood for an empty list (`'*': []`): the item has no value to match.
+      // With neq the field only has to exist.
+      return neq
+        ? { test: (v) => names.some((n) => v.get(n) !== undefined && v.get(n) !== null), witness: null, groups: [], fields: names }
+        : { test: () => false, witness: null, groups: [], fields: names };
     }
     vals = out;
   }

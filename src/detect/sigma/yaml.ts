@@ -22,6 +22,14 @@ export interface YDoc {
 }
 
 const MAX_DEPTH = 64;
+/**
+ * Most nodes one document may produce through aliases (`*a`). Nodes written out are bounded by the
+ * file size limit; aliases can multiply them ("billion laughs": 9 levels of 9 aliases = 387 M nodes
+ * from 500 bytes). The largest SigmaHQ rule has ~4,500 nodes in all.
+ */
+export const MAX_YAML_ALIAS_NODES = 100_000;
+
+class BudgetError extends Error {}
 
 /** Parses a (multi-document) YAML text. Problems are returned, never thrown. */
 export function readYamlDocs(text: string, file: string): { docs: YDoc[]; problems: GarrisonError[] } {
@@ -47,7 +55,7 @@ export function readYamlDocs(text: string, file: string): { docs: YDoc[]; proble
     const lines = new Map<string, number>();
     const startLine = doc.contents?.range ? lc.linePos(doc.contents.range[0]).line : doc.range ? lc.linePos(doc.range[0]).line : 1;
     try {
-      const value = convert(doc, doc.contents as Node | null, [], lines, lc, 0);
+      const value = convert(doc, doc.contents as Node | null, [], lines, lc, 0, { nodes: 0 }, false);
       docs.push({
         value,
         line: startLine,
@@ -61,17 +69,20 @@ export function readYamlDocs(text: string, file: string): { docs: YDoc[]; proble
       });
     } catch (e) {
       problems.push(
-        e instanceof GarrisonError ? e : new GarrisonError('SIGMA_YAML_INVALID', `YAML: ${(e as Error).message}`, { location: { file, line: startLine } }),
+        e instanceof GarrisonError
+          ? e
+          : new GarrisonError('SIGMA_YAML_INVALID', e instanceof BudgetError ? `YAML: ${e.message}` : `YAML: ${(e as Error).message}`, { location: { file, line: startLine } }),
       );
     }
   }
   return { docs, problems };
 }
 
-function convert(doc: Document.Parsed, node: Node | null | undefined, path: (string | number)[], lines: Map<string, number>, lc: LineCounter, depth: number): YValue {
-  if (depth > MAX_DEPTH) throw new Error('nesting too deep');
+function convert(doc: Document.Parsed, node: Node | null | undefined, path: (string | number)[], lines: Map<string, number>, lc: LineCounter, depth: number, budget: { nodes: number }, aliased: boolean): YValue {
+  if (depth > MAX_DEPTH) throw new BudgetError(`nesting deeper than ${MAX_DEPTH} levels`);
+  if (aliased && ++budget.nodes > MAX_YAML_ALIAS_NODES) throw new BudgetError(`aliases expand to more than ${MAX_YAML_ALIAS_NODES} nodes (alias bomb?)`);
   if (node === null || node === undefined) return null;
-  if (isAlias(node)) return convert(doc, node.resolve(doc) as Node | undefined, path, lines, lc, depth + 1);
+  if (isAlias(node)) return convert(doc, node.resolve(doc) as Node | undefined, path, lines, lc, depth + 1, budget, true);
   if (isScalar(node)) {
     if (node.value === null && node.type === 'PLAIN') return null;
     if (node.type === 'PLAIN' || node.type === undefined) {
@@ -86,8 +97,8 @@ function convert(doc: Document.Parsed, node: Node | null | undefined, path: (str
     node.items.forEach((item, i) => {
       const p = [...path, i];
       const it = item as Node;
-      if (it && it.range) lines.set(p.join('\u0000'), lc.linePos(it.range[0]).line);
-      out.push(convert(doc, it, p, lines, lc, depth + 1));
+      if (!aliased && it && it.range) lines.set(p.join('\u0000'), lc.linePos(it.range[0]).line);
+      out.push(convert(doc, it, p, lines, lc, depth + 1, budget, aliased));
     });
     return out;
   }
@@ -95,12 +106,12 @@ function convert(doc: Document.Parsed, node: Node | null | undefined, path: (str
     const out: YMap = Object.create(null);
     for (const pair of node.items) {
       if (!isPair(pair)) continue;
-      const kv = convert(doc, pair.key as Node, path, new Map(), lc, depth + 1);
+      const kv = convert(doc, pair.key as Node, path, new Map(), lc, depth + 1, budget, aliased);
       const key = kv === null ? '' : typeof kv === 'string' ? kv : JSON.stringify(kv);
       const p = [...path, key];
       const kn = pair.key as Node | null;
-      if (kn && kn.range) lines.set(p.join('\u0000'), lc.linePos(kn.range[0]).line);
-      out[key] = convert(doc, pair.value as Node | null, p, lines, lc, depth + 1);
+      if (!aliased && kn && kn.range) lines.set(p.join('\u0000'), lc.linePos(kn.range[0]).line);
+      out[key] = convert(doc, pair.value as Node | null, p, lines, lc, depth + 1, budget, aliased);
     }
     return out;
   }

@@ -46,7 +46,7 @@ export const FileIngestConfigSchema = z
 export type FileIngestConfig = z.input<typeof FileIngestConfigSchema>;
 
 /** `--format` values: a container name, a parser name, or auto. */
-export const FILE_FORMATS = ['auto', 'ndjson', 'json', 'json-array', 'zeek', 'cloudtrail', 'syslog', 'cef', 'auditd', 'signin', 'winlog', 'evtx', 'raw'] as const;
+export const FILE_FORMATS = ['auto', 'ndjson', 'json', 'json-array', 'zeek', 'cloudtrail', 'syslog', 'cef', 'auditd', 'proxy', 'signin', 'winlog', 'evtx', 'raw'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
 export interface Rejection {
@@ -162,6 +162,7 @@ function forced(format: FileFormat | undefined, detected: Detection | undefined)
     case 'syslog':
     case 'cef':
     case 'auditd':
+    case 'proxy':
     case 'raw':
       return { container: 'lines', parser: format };
     case 'winlog':

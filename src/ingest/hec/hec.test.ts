@@ -45,6 +45,31 @@ describe('HEC /services/collector/event', () => {
     expect(first._input).toBe('hec');
   });
 
+  it("an event's HEC time wins over a timestamp in the body; without it the body's time is used", async () => {
+    const body = [
+      // JSON body with its own @timestamp, a syslog line with its own RFC 5424 time, a squid line with its epoch.
+      '{"event":{"tag":"hect","n":1,"@timestamp":"2024-03-01T10:00:00Z"},"time":1700000000.125}',
+      '{"event":"<34>1 2024-03-01T10:00:00Z web01 sshd 1 - - Accepted publickey for hect from 10.0.0.1 port 1 ssh2","sourcetype":"syslog","time":"1700000001.5"}',
+      '{"event":"1795392191.470 1 10.0.0.1 TCP_MISS/200 1 GET http://hect.example/ - HIER_NONE/- -","sourcetype":"squid","time":1700000002}',
+      '{"event":{"tag":"hect","n":4,"@timestamp":"2024-03-01T10:00:04Z"}}',
+    ].join('\n');
+    const r = await s.hec('/services/collector/event', body);
+    expect(r.json).toEqual({ text: 'Success', code: 0 });
+    const byN = await tagged('hect');
+    expect(byN.map((e) => [e.n, e._time])).toEqual([
+      [1, 1700000000125],
+      [4, Date.UTC(2024, 2, 1, 10, 0, 4)],
+    ]);
+    // The body's own timestamp is still in the original fields.
+    expect(byN[0]['@timestamp']).toBe('2024-03-01T10:00:00Z');
+    const sys = (await s.ctx.store.search('user:hect', { limit: 5 })).events;
+    expect(sys.map((e) => e.time)).toEqual([1700000001500]);
+    const px = (await s.ctx.store.search('domain:hect.example', { limit: 5 })).events;
+    expect(px.map((e) => [e.source.format, e.time])).toEqual([['proxy', 1700000002000]]);
+    // Ids are time-sortable: they carry the HEC time, not the body's.
+    expect(px[0].id.slice(0, 12)).toBe((1700000002000).toString(16).padStart(12, '0'));
+  });
+
   it('also answers on /services/collector and /services/collector/event/1.0', async () => {
     for (const path of ['/services/collector', '/services/collector/event/1.0']) {
       const r = await s.hec(path, '{"event":{"tag":"alias"}}');

@@ -151,7 +151,12 @@ export class HecParser {
         if (host !== undefined) meta.host = host;
         if (source !== undefined) meta.source = source;
         if (sourcetype !== undefined) meta.sourcetype = sourcetype;
-        if (o.time !== undefined && o.time !== null) meta.time = parseHecTime(o.time, n);
+        if (o.time !== undefined && o.time !== null) {
+          // As in Splunk's /event endpoint, the event's "time" is its timestamp: it wins over a
+          // timestamp found in the event body (which stays in the stored fields).
+          meta.time = parseHecTime(o.time, n);
+          meta.timeAuthoritative = true;
+        }
         if (o.fields !== undefined) meta.fields = this.fields(o.fields, n);
         records.push({
           data: typeof ev === 'string' ? ev : isPlainObject(ev) ? ev : JSON.stringify(ev),

@@ -40,8 +40,14 @@ export interface EvtxReadOptions {
   onProblem?: (e: GarrisonError) => void;
   /** File name used in problem locations (default: the path given, or `<buffer>`). */
   file?: string;
-  /** Skip records whose chunk checksum does not match instead of reading them (default false: report and read). */
-  strictCrc?: boolean;
+  /**
+   * Salvage mode (default false). By default a chunk whose header or record-data checksum does not
+   * match, or that the file ends inside of, is reported and skipped whole: its bytes cannot be
+   * trusted. With `salvage: true` such a chunk is still scanned and every record that validates on
+   * its own (signature, size, trailing size copy, BinXML structure) is read — for logs copied from a
+   * live system or recovered from damaged media. The problems are reported either way.
+   */
+  salvage?: boolean;
 }
 
 class Record implements EvtxRecord {
@@ -103,7 +109,9 @@ function checkFileHeader(h: Buffer, opts: EvtxReadOptions): boolean {
 
 /**
  * Yields the records of one chunk (`buf` = the chunk bytes, possibly short if the file is
- * truncated). Damaged records are reported and skipped; the scan resynchronises on the next
+ * truncated). A chunk that fails its checksums, has a bad header, or is cut inside its records is
+ * reported and skipped (or, with `opts.salvage`, scanned for records that validate on their own).
+ * Within a chunk, damaged records are reported and skipped; the scan resynchronises on the next
  * record signature.
  */
 export function* chunkRecords(buf: Buffer, index: number, fileOffset: number, opts: EvtxReadOptions): Generator<EvtxRecord> {
@@ -114,23 +122,37 @@ export function* chunkRecords(buf: Buffer, index: number, fileOffset: number, op
     problem(opts, buf.length < CHUNK_HEADER_SIZE ? 'EVTX_TRUNCATED' : 'EVTX_BAD_CHUNK', `chunk ${index}: ${buf.length < CHUNK_HEADER_SIZE ? 'truncated chunk header' : 'bad chunk signature'}; chunk skipped`, { chunk: index, offset: fileOffset });
     return;
   }
-  if (buf.length < CHUNK_SIZE) problem(opts, 'EVTX_TRUNCATED', `chunk ${index}: file ends ${buf.length} bytes into the chunk; reading the records that are complete`, { chunk: index, offset: fileOffset });
+  const truncated = buf.length < CHUNK_SIZE;
   let free = buf.readUInt32LE(48);
+  let badFree = false;
   if (free < CHUNK_HEADER_SIZE || free > CHUNK_SIZE) {
-    problem(opts, 'EVTX_BAD_CHUNK', `chunk ${index}: bad free-space offset ${free}; scanning the whole chunk`, { chunk: index, offset: fileOffset + 48 });
+    badFree = true;
     free = CHUNK_SIZE;
   }
-  free = Math.min(free, buf.length);
-  let crcOk = true;
-  const hdrCrc = crc32(buf.subarray(128, CHUNK_HEADER_SIZE), crc32(buf.subarray(0, 120)));
-  if (hdrCrc !== buf.readUInt32LE(124)) {
-    crcOk = false;
-    problem(opts, 'EVTX_CHUNK_CRC', `chunk ${index}: header checksum mismatch`, { chunk: index, offset: fileOffset });
-  } else if (crc32(buf.subarray(CHUNK_HEADER_SIZE, free)) !== buf.readUInt32LE(52)) {
-    crcOk = false;
-    problem(opts, 'EVTX_CHUNK_CRC', `chunk ${index}: record data checksum mismatch`, { chunk: index, offset: fileOffset });
+  // The used part of the chunk is complete when the file ends after it (only free space is missing).
+  const usedComplete = free <= buf.length;
+  const salvage = opts.salvage === true;
+  const skipped = salvage ? 'reading the records that validate on their own (salvage)' : 'chunk skipped';
+  let damaged = false;
+  if (truncated && !usedComplete) {
+    damaged = true;
+    problem(opts, 'EVTX_TRUNCATED', `chunk ${index}: file ends ${buf.length} bytes into the chunk, inside its records (${free} bytes used); ${skipped}`, { chunk: index, offset: fileOffset + buf.length });
+  } else if (truncated) {
+    problem(opts, 'EVTX_TRUNCATED', `chunk ${index}: file ends ${buf.length} bytes into the chunk, after its ${free} used bytes; its records are complete and read`, { chunk: index, offset: fileOffset + buf.length });
   }
-  if (!crcOk && opts.strictCrc) return;
+  if (badFree) {
+    damaged = true;
+    problem(opts, 'EVTX_BAD_CHUNK', `chunk ${index}: bad free-space offset ${buf.readUInt32LE(48)}; ${salvage ? 'scanning the whole chunk (salvage)' : 'chunk skipped'}`, { chunk: index, offset: fileOffset + 48 });
+  }
+  free = Math.min(free, buf.length);
+  if (crc32(buf.subarray(128, CHUNK_HEADER_SIZE), crc32(buf.subarray(0, 120))) !== buf.readUInt32LE(124)) {
+    damaged = true;
+    problem(opts, 'EVTX_CHUNK_CRC', `chunk ${index}: header checksum mismatch; ${skipped}`, { chunk: index, offset: fileOffset });
+  } else if (!damaged && crc32(buf.subarray(CHUNK_HEADER_SIZE, free)) !== buf.readUInt32LE(52)) {
+    damaged = true;
+    problem(opts, 'EVTX_CHUNK_CRC', `chunk ${index}: record data checksum mismatch; ${skipped}`, { chunk: index, offset: fileOffset });
+  }
+  if (damaged && !salvage) return;
   const c = new Chunk(buf);
   let pos = CHUNK_HEADER_SIZE;
   while (pos + 28 <= free) {

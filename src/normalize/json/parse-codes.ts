@@ -7,6 +7,7 @@ export const PARSE_CODES = {
   PARSE_ZEEK_INVALID: { status: 400, summary: 'A Zeek log record is malformed (wrong number of columns, bad typed value, missing #fields header).' },
   PARSE_CLOUDTRAIL_INVALID: { status: 400, summary: 'An AWS CloudTrail record is malformed (not an object, no eventTime/eventName).' },
   PARSE_AUDITD_INVALID: { status: 400, summary: 'A Linux audit record is malformed (no type= or msg=audit(TIME:SERIAL) header).' },
+  PARSE_PROXY_INVALID: { status: 400, summary: 'A web-proxy access-log line (Squid native, common or combined) is malformed; the message names the part and the column.' },
   PARSE_UNKNOWN_FORMAT: { status: 400, summary: 'The record format was named explicitly but no parser exists for it, or the record matched no format.' },
   PARSE_EMPTY: { status: 400, summary: 'The record is empty or only whitespace.' },
 } as const satisfies Record<string, ErrorCodeSpec>;

@@ -12,6 +12,7 @@ import type { Parser, ParseResult, RawRecord } from '../types.js';
 import { buildEvent, compact, fail, looksLikeIp } from '../json/common.js';
 import { parseCefPayload } from '../cef/parser.js';
 import { looksLikeAudit, normalizeAuditd } from '../auditd/parser.js';
+import { looksLikeProxyCombined, looksLikeSquid, normalizeProxy } from '../proxy/parser.js';
 
 export const FACILITIES = [
   'kern', 'user', 'mail', 'daemon', 'auth', 'syslog', 'lpr', 'news', 'uucp', 'cron', 'authpriv', 'ftp', 'ntp', 'security', 'console', 'solaris-cron',
@@ -410,6 +411,11 @@ export function normalizeSyslog(text: string, rec: RawRecord): ParseResult {
   if (cefAt >= 0) return parseCefPayload(m.message.slice(cefAt), text, rec, syslogFields(m), m.time, m.hostname);
   // Audit records forwarded over syslog (audisp-syslog, "audit: type=...").
   if (looksLikeAudit(m.message)) return normalizeAuditd(m.message, rec, text, { syslog: syslogFields(m) });
+  // Proxy access lines forwarded over syslog (Squid's access_log syslog:..., or any proxy writing its formats).
+  if (looksLikeSquid(m.message) || looksLikeProxyCombined(m.message)) {
+    const r = normalizeProxy(m.message, rec, text, { syslog: syslogFields(m) }, m.hostname);
+    if (r.ok) return r;
+  }
   const { service, cls, e } = classify(m);
   return buildEvent(rec, text, m.time, { format: 'syslog', product: 'linux', service, channel: m.appname, eventCode: m.msgid }, cls, compact(e), syslogFields(m));
 }

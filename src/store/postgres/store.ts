@@ -430,6 +430,28 @@ export class PostgresStore implements Store {
     }
   }
 
+  async getSignals(ids: string[], tenant?: string): Promise<Signal[]> {
+    const pool = await this.ready();
+    if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) throw new GarrisonError('BAD_REQUEST', 'ids must be an array of strings', { location: { field: 'ids' } });
+    if (ids.length === 0) return [];
+    if (ids.length > MAX_GET_IDS) throw new GarrisonError('BAD_REQUEST', `at most ${MAX_GET_IDS} ids per call (got ${ids.length})`, { location: { field: 'ids' } });
+    const params: unknown[] = [ids.map(noNul)];
+    let sql = 'SELECT id, doc FROM signals WHERE id = ANY($1::text[])';
+    if (tenant !== undefined) sql += ` AND tenant = $${params.push(tenant)}`;
+    try {
+      const rows = (await pool.query<{ id: string; doc: Signal }>(sql, params)).rows;
+      const byId = new Map(rows.map((r) => [r.id, r.doc]));
+      const out: Signal[] = [];
+      for (const id of new Set(ids)) {
+        const s = byId.get(id);
+        if (s) out.push(s);
+      }
+      return out;
+    } catch (e) {
+      throw this.io('getSignals', e);
+    }
+  }
+
   async applyRetention(policy: RetentionPolicy): Promise<RetentionResult> {
     const pool = await this.ready();
     let deleted = 0;

@@ -21,8 +21,12 @@ export interface FtsWorkerData {
   driver: string;
   eventsFile: string;
   ftsFile: string;
+  /** Build the full-text index (fts: 'background'). */
+  fts: boolean;
   batch: number;
   idleMs: number;
+  /** Run PASSIVE WAL checkpoints of the events database at this interval (0: never, the writer does). */
+  checkpointMs: number;
 }
 
 export type FtsWorkerMessage =
@@ -34,27 +38,39 @@ export const FTS_WORKER_CODE = String.raw`
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 let ev, fts;
+const withFts = workerData.fts;
 try {
   ev = new Database(workerData.eventsFile, { fileMustExist: true });
   ev.pragma('busy_timeout = 10000');
-  fts = new Database(workerData.ftsFile, { fileMustExist: true });
-  fts.pragma('journal_mode = WAL');
-  fts.pragma('synchronous = NORMAL');
-  fts.pragma('busy_timeout = 10000');
+  if (withFts) {
+    fts = new Database(workerData.ftsFile, { fileMustExist: true });
+    fts.pragma('journal_mode = WAL');
+    fts.pragma('synchronous = NORMAL');
+    fts.pragma('busy_timeout = 10000');
+  }
 } catch (e) {
   parentPort.postMessage({ type: 'error', message: 'fts indexer: cannot open databases: ' + (e && e.message) });
   throw e;
 }
 const sel = ev.prepare('SELECT seq, raw FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw(true);
-const ins = fts.prepare('INSERT INTO events_fts (rowid, raw) VALUES (?, ?)');
-const setWm = fts.prepare("UPDATE fts_state SET v = ? WHERE k = 'watermark'");
-const del = fts.prepare('DELETE FROM events_fts WHERE rowid = ?');
-let wm = fts.prepare("SELECT v FROM fts_state WHERE k = 'watermark'").pluck().get() || 0;
-const indexBatch = fts.transaction((rows) => {
+const ins = withFts ? fts.prepare('INSERT INTO events_fts (rowid, raw) VALUES (?, ?)') : null;
+const setWm = withFts ? fts.prepare("UPDATE fts_state SET v = ? WHERE k = 'watermark'") : null;
+const del = withFts ? fts.prepare('DELETE FROM events_fts WHERE rowid = ?') : null;
+let wm = withFts ? fts.prepare("SELECT v FROM fts_state WHERE k = 'watermark'").pluck().get() || 0 : 0;
+const indexBatch = withFts ? fts.transaction((rows) => {
   for (let i = 0; i < rows.length; i++) ins.run(rows[i][0], rows[i][1]);
   setWm.run(rows[rows.length - 1][0]);
-});
-const purgeTx = fts.transaction((ids) => { for (const id of ids) if (id <= wm) del.run(id); });
+}) : null;
+const purgeTx = withFts ? fts.transaction((ids) => { for (const id of ids) if (id <= wm) del.run(id); }) : () => {};
+// WAL checkpoints off the writer's thread: PASSIVE never waits for (or blocks) the writer.
+let lastCheckpoint = Date.now();
+function maybeCheckpoint(force) {
+  if (!workerData.checkpointMs) return;
+  const now = Date.now();
+  if (!force && now - lastCheckpoint < workerData.checkpointMs) return;
+  lastCheckpoint = now;
+  try { ev.pragma('wal_checkpoint(PASSIVE)'); } catch (e) { /* busy: the next tick retries */ }
+}
 let stopping = false;
 let wake = null;
 const purges = [];
@@ -66,7 +82,8 @@ parentPort.on('message', (m) => {
 async function loop() {
   while (!stopping) {
     while (purges.length) purgeTx(purges.shift());
-    const rows = sel.all(wm, workerData.batch);
+    maybeCheckpoint(false);
+    const rows = withFts ? sel.all(wm, workerData.batch) : [];
     if (rows.length > 0) {
       indexBatch(rows);
       wm = rows[rows.length - 1][0];
@@ -75,18 +92,18 @@ async function loop() {
       continue;
     }
     await new Promise((r) => {
-      const t = setTimeout(() => { wake = null; r(); }, workerData.idleMs);
+      const t = setTimeout(() => { wake = null; r(); }, withFts ? workerData.idleMs : Math.max(10, workerData.checkpointMs));
       wake = () => { clearTimeout(t); r(); };
     });
   }
 }
 loop().then(() => {
   while (purges.length) purgeTx(purges.shift());
-  ev.close(); fts.close();
+  ev.close(); if (fts) fts.close();
   parentPort.postMessage({ type: 'stopped', watermark: wm });
   parentPort.close();
 }, (e) => {
   parentPort.postMessage({ type: 'error', message: 'fts indexer: ' + (e && e.message) });
-  try { ev.close(); fts.close(); } catch {}
+  try { ev.close(); if (fts) fts.close(); } catch {}
 });
 `;

@@ -66,6 +66,15 @@ export const SqliteStoreConfigSchema = z
     ftsBatch: z.number().int().min(1).max(100_000).default(5_000),
     /** Indexer poll interval when idle (it is also woken after each append). */
     ftsIdleMs: z.number().int().min(1).max(60_000).default(250),
+    /**
+     * WAL checkpoints: 'background' runs them in the store's worker thread (PASSIVE, every
+     * checkpointMs), so the writer never stalls copying the WAL into the database and syncing it;
+     * the writer keeps SQLite's own auto-checkpoint only as a safety net at checkpointSafetyPages.
+     * 'inline' leaves SQLite's default (the committing connection checkpoints every ~4 MiB).
+     */
+    checkpoint: z.enum(['background', 'inline']).default('background'),
+    checkpointMs: z.number().int().min(10).max(60_000).default(250),
+    checkpointSafetyPages: z.number().int().min(1000).max(10_000_000).default(65_536),
     /** SQLite page cache in MiB. */
     cacheMb: z.number().int().min(1).max(4096).default(64),
     busyTimeoutMs: z.number().int().min(0).max(600_000).default(5_000),
@@ -76,6 +85,11 @@ export const SqliteStoreConfigSchema = z
 export type SqliteStoreConfig = z.input<typeof SqliteStoreConfigSchema>;
 
 const CURSOR_KIND = 'sqlite';
+const EVENT_COLS = '(id, time, ingest_time, tenant_id, host_id, user_id, class_uid, bytes, env, fields, raw)';
+const INSERT_COLS = 11;
+const EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+/** Rows per multi-row INSERT (binding 352 parameters per call instead of 11 cuts per-row overhead). */
+const INSERT_ROWS = 32;
 const require = createRequire(import.meta.url);
 
 type Row = { seq: number; id: string; time: number; ingest_time: number; tenant: string; env: string; fields: string | null; raw: string };
@@ -103,8 +117,10 @@ export class SqliteStore implements Store {
   private watermark = 0;
   private ftsIndexed = 0;
   private waiters: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
-  private dictCache = new Map<string, number>();
+  /** Interned ids by kind, keyed by the value as given (hosts: before hostKey()), cleared on rollback. */
+  private dictIds = { host: new Map<string, number>(), user: new Map<string, number>(), tenant: new Map<string, number>() };
   private stmts: ReturnType<SqliteStore['prepare']> | undefined;
+  private appendTxFn: Database.Transaction<(evs: GarrisonEvent[]) => AppendResult> | undefined;
   private tokenCache = new Map<string, string[]>();
 
   constructor(config: SqliteStoreConfig) {
@@ -173,7 +189,13 @@ export class SqliteStore implements Store {
       this.db = db;
       if (c.fts === 'background') this.attachFts(db);
       this.stmts = this.prepare(db);
-      if (c.fts === 'background' && !c.readonly) this.startWorker();
+      if (!c.readonly && c.checkpoint === 'background') {
+        // The worker thread checkpoints; the writer's own auto-checkpoint is only a safety net
+        // (a stalled worker cannot let the WAL grow without bound).
+        db.pragma(`wal_autocheckpoint = ${c.checkpointSafetyPages}`);
+        db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+      }
+      if ((c.fts === 'background' || c.checkpoint === 'background') && !c.readonly) this.startWorker();
     } catch (e) {
       db.close();
       if (e instanceof GarrisonError) throw e;
@@ -245,8 +267,10 @@ export class SqliteStore implements Store {
       driver: require.resolve('better-sqlite3'),
       eventsFile: this.config.file,
       ftsFile: this.ftsFile,
+      fts: this.config.fts === 'background',
       batch: this.config.ftsBatch,
       idleMs: this.config.ftsIdleMs,
+      checkpointMs: this.config.checkpoint === 'background' ? this.config.checkpointMs : 0,
     };
     const w = new Worker(FTS_WORKER_CODE, { eval: true, workerData: data });
     w.unref();
@@ -346,9 +370,9 @@ export class SqliteStore implements Store {
 
   private prepare(db: Database.Database) {
     return {
-      insertEvent: db.prepare(
-        'INSERT OR IGNORE INTO events (id, time, ingest_time, tenant_id, host_id, user_id, class_uid, bytes, env, fields, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
+      insertEvent: db.prepare(`INSERT OR IGNORE INTO events ${EVENT_COLS} VALUES ${EVENT_ROW}`),
+      insertEvents: db.prepare(`INSERT OR IGNORE INTO events ${EVENT_COLS} VALUES ${Array(INSERT_ROWS).fill(EVENT_ROW).join(', ')}`),
+      bytesSince: db.prepare('SELECT total(bytes) FROM events WHERE seq > ?').pluck(),
       dictGet: db.prepare('SELECT id FROM dict WHERE kind = ? AND value = ?').pluck(),
       dictPut: db.prepare('INSERT INTO dict (kind, value) VALUES (?, ?)'),
       addStat: db.prepare('UPDATE stats SET v = v + ? WHERE k = ?'),
@@ -377,15 +401,22 @@ export class SqliteStore implements Store {
 
   // ---------------------------------------------------------------------------------- events
 
-  private intern(kind: 'host' | 'user' | 'tenant', value: string): number {
-    const key = kind + '\0' + value;
-    let id = this.dictCache.get(key);
+  /**
+   * Dictionary id of a host / user / tenant (inserted on first sight). `given` is the value as the
+   * event carries it; hosts are stored under hostKey(given), and the cache is keyed by `given`
+   * so the common case is one Map lookup per event and kind.
+   */
+  private intern(kind: 'host' | 'user' | 'tenant', given: string): number | null {
+    const cache = this.dictIds[kind];
+    let id = cache.get(given);
     if (id !== undefined) return id;
+    const value = kind === 'host' ? hostKey(given) : given;
+    if (value === undefined) return null;
     const s = this.stmts!;
     id = s.dictGet.get(kind, value) as number | undefined;
     if (id === undefined) id = Number(s.dictPut.run(kind, value).lastInsertRowid);
-    if (this.dictCache.size > 100_000) this.dictCache.clear();
-    this.dictCache.set(key, id);
+    if (cache.size > 100_000) cache.clear();
+    cache.set(given, id);
     return id;
   }
 
@@ -395,46 +426,11 @@ export class SqliteStore implements Store {
     if (!Array.isArray(events)) throw new GarrisonError('STORE_BAD_EVENT', 'appendEvents expects an array of events');
     if (events.length === 0) return { stored: 0, duplicates: 0 };
     for (let i = 0; i < events.length; i++) validateEvent(events[i], i);
-    const s = this.stmts!;
-    const run = db.transaction((evs: GarrisonEvent[]) => {
-      let stored = 0;
-      let bytes = 0;
-      for (let i = 0; i < evs.length; i++) {
-        const ev = evs[i];
-        const ent = ev.entities ?? {};
-        const host = hostKey(ent.host);
-        const env = JSON.stringify({ source: ev.source, class: ev.class, entities: ent });
-        let fields: string | null = JSON.stringify(ev.fields ?? {});
-        if (fields === ev.raw) fields = null; // JSON inputs: the raw text already is the fields
-        const size = env.length + (fields === null ? 0 : fields.length) + ev.raw.length;
-        const r = s.insertEvent.run(
-          ev.id,
-          Math.trunc(ev.time),
-          Math.trunc(ev.ingestTime),
-          this.intern('tenant', ev.tenant),
-          host === undefined ? null : this.intern('host', host),
-          ent.user ? this.intern('user', ent.user) : null,
-          ev.class.uid,
-          size,
-          env,
-          fields,
-          ev.raw,
-        );
-        if (r.changes > 0) {
-          stored++;
-          bytes += size;
-        }
-      }
-      const duplicates = evs.length - stored;
-      if (bytes) s.addStat.run(bytes, 'event_bytes');
-      if (duplicates) s.addStat.run(duplicates, 'duplicates');
-      return { stored, duplicates };
-    });
     let result: AppendResult;
     try {
-      result = run.immediate(events);
+      result = this.appendTx.immediate(events);
     } catch (e) {
-      this.dictCache.clear(); // ids interned inside the rolled-back transaction are gone
+      this.clearDictCache(); // ids interned inside the rolled-back transaction are gone
       throw new GarrisonError('STORE_IO', `appending ${events.length} events to ${this.config.file} failed: ${(e as Error).message}`, {
         location: { file: this.config.file },
         cause: e,
@@ -442,6 +438,61 @@ export class SqliteStore implements Store {
     }
     if (result.stored > 0) this.worker?.postMessage({ type: 'kick' });
     return result;
+  }
+
+  private clearDictCache(): void {
+    for (const m of Object.values(this.dictIds)) m.clear();
+  }
+
+  /**
+   * The body of appendEvents, one IMMEDIATE transaction: rows are bound into a prepared
+   * multi-row INSERT (INSERT_ROWS rows per statement), the tail row by row. Duplicates (same
+   * time and id) are ignored by the unique index; the stored rows are exactly those with a seq
+   * above the max seq before the transaction, which is how the stored byte count stays exact.
+   */
+  private get appendTx() {
+    this.appendTxFn ??= this.db!.transaction((evs: GarrisonEvent[]) => {
+      const s = this.stmts!;
+      const seq0 = (s.maxSeq.get() as number | null | undefined) ?? 0;
+      const params: unknown[] = new Array(INSERT_ROWS * INSERT_COLS);
+      let k = 0;
+      let stored = 0;
+      let bytes = 0;
+      for (let i = 0; i < evs.length; i++) {
+        const ev = evs[i];
+        const ent = ev.entities ?? {};
+        const env = JSON.stringify({ source: ev.source, class: ev.class, entities: ent });
+        let fields: string | null = JSON.stringify(ev.fields ?? {});
+        if (fields === ev.raw) fields = null; // JSON inputs: the raw text already is the fields
+        const size = env.length + (fields === null ? 0 : fields.length) + ev.raw.length;
+        bytes += size;
+        const host = ent.host;
+        const user = ent.user;
+        params[k++] = ev.id;
+        params[k++] = Math.trunc(ev.time);
+        params[k++] = Math.trunc(ev.ingestTime);
+        params[k++] = this.intern('tenant', ev.tenant);
+        params[k++] = host ? this.intern('host', host) : null;
+        params[k++] = user ? this.intern('user', user) : null;
+        params[k++] = ev.class.uid;
+        params[k++] = size;
+        params[k++] = env;
+        params[k++] = fields;
+        params[k++] = ev.raw;
+        if (k === params.length) {
+          stored += s.insertEvents.run(params).changes;
+          k = 0;
+        }
+      }
+      for (let j = 0; j < k; j += INSERT_COLS) stored += s.insertEvent.run(params.slice(j, j + INSERT_COLS)).changes;
+      const duplicates = evs.length - stored;
+      // With duplicates, count the bytes of the rows actually stored (a rowid range of this transaction).
+      if (duplicates > 0) bytes = stored === 0 ? 0 : ((s.bytesSince.get(seq0) as number | null) ?? 0);
+      if (bytes) s.addStat.run(bytes, 'event_bytes');
+      if (duplicates) s.addStat.run(duplicates, 'duplicates');
+      return { stored, duplicates };
+    });
+    return this.appendTxFn;
   }
 
   private toEvent(r: Row): GarrisonEvent {
@@ -604,6 +655,20 @@ export class SqliteStore implements Store {
     params.push(clampLimit(q.limit, 1000, 100_000));
     const sql = `SELECT doc FROM signals${where.length ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY time DESC, id DESC LIMIT ?`;
     return (db.prepare(sql).pluck().all(...params) as string[]).map((d) => JSON.parse(d) as Signal);
+  }
+
+  async getSignals(ids: string[], tenant?: string): Promise<Signal[]> {
+    const db = await this.ready();
+    if (!Array.isArray(ids) || ids.some((x) => typeof x !== 'string')) throw new GarrisonError('BAD_REQUEST', 'ids must be an array of strings', { location: { field: 'ids' } });
+    if (ids.length === 0) return [];
+    if (ids.length > MAX_GET_IDS) throw new GarrisonError('BAD_REQUEST', `at most ${MAX_GET_IDS} ids per call (got ${ids.length})`, { location: { field: 'ids' } });
+    const stmt = db.prepare(`SELECT doc FROM signals WHERE id = ?${tenant !== undefined ? ' AND tenant = ?' : ''}`).pluck();
+    const out: Signal[] = [];
+    for (const id of new Set(ids)) {
+      const d = (tenant !== undefined ? stmt.get(id, tenant) : stmt.get(id)) as string | undefined;
+      if (d !== undefined) out.push(JSON.parse(d) as Signal);
+    }
+    return out;
   }
 
   // ---------------------------------------------------------------------------------- records

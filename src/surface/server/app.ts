@@ -1,12 +1,13 @@
 /**
- * The fastify application: error mapping, HTTP metrics, OpenAPI, and the route modules of
- * routes/index.ts mounted by scope (root, or /api behind the bearer token).
+ * The fastify application: error mapping, HTTP metrics, OpenAPI, security headers (CSP ...), and
+ * the route modules of routes/index.ts mounted by scope (root, or /api behind the bearer token or
+ * a console session cookie: see auth.ts).
  */
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { GarrisonError } from '../../core/errors.js';
-import { checkBearer } from './auth.js';
+import { consoleAuth } from './auth.js';
 import type { RouteModule, ServerContext } from './context.js';
 import { ROUTES } from './routes/index.js';
 
@@ -20,6 +21,41 @@ export function toApiError(err: unknown, bodyLimit: number): GarrisonError {
   if (e.statusCode === 404) return new GarrisonError('NOT_FOUND', e.message ?? 'not found');
   if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) return new GarrisonError('BAD_REQUEST', e.message ?? 'bad request');
   return new GarrisonError('INTERNAL', 'internal server error', { cause: err });
+}
+
+/**
+ * The console's Content-Security-Policy: only this origin's scripts (no inline script, no eval),
+ * styles and connections; no plugins, no framing, no <base>; DOM string sinks (innerHTML ...)
+ * refused by Trusted Types. Sent on every response but the OpenAPI UI's.
+ */
+export const CONSOLE_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "object-src 'none'",
+  "require-trusted-types-for 'script'",
+  'trusted-types \'none\'',
+].join('; ');
+/** The OpenAPI UI (swagger-ui) needs inline styles; it never shows event data. */
+const DOCS_CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+/** Security headers on every reply (CSP, nosniff, no framing, no referrer); API replies are never cached. */
+export function setSecurityHeaders(url: string, reply: { header(k: string, v: string): unknown; getHeader(k: string): unknown }): void {
+  const path = url.split('?')[0];
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  reply.header('cross-origin-resource-policy', 'same-origin');
+  reply.header('content-security-policy', path.startsWith('/api/docs') ? DOCS_CSP : CONSOLE_CSP);
+  if ((path.startsWith('/api/') || path.startsWith('/auth/')) && !path.startsWith('/api/docs') && reply.getHeader('cache-control') === undefined) reply.header('cache-control', 'no-store');
 }
 
 export async function buildApp(ctx: ServerContext, routes: readonly RouteModule[] = ROUTES): Promise<FastifyInstance> {
@@ -40,6 +76,7 @@ export async function buildApp(ctx: ServerContext, routes: readonly RouteModule[
     const g = toApiError(err, c.server.bodyLimitBytes);
     if (g.status >= 500 && g.code !== 'BUSY' && g.code !== 'SHUTTING_DOWN') req.log.error({ err, url: req.url }, 'request failed');
     if (g.code === 'BUSY' || g.code === 'SHUTTING_DOWN') reply.header('Retry-After', String(Math.max(Number(g.details?.retryAfterSeconds) || 0, c.ingest.retryAfterSeconds)));
+    if (g.code === 'LOGIN_THROTTLED') reply.header('Retry-After', String(Number(g.details?.retryAfterSeconds) || 60));
     return reply.code(g.status).send({ error: g.toJSON() });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -49,8 +86,9 @@ export async function buildApp(ctx: ServerContext, routes: readonly RouteModule[
 
   // While shutting down, answer in-flight requests with Connection: close so their keep-alive
   // sockets do not hold the listener open until keepAliveTimeout.
-  app.addHook('onSend', async (_req, reply, payload) => {
+  app.addHook('onSend', async (req, reply, payload) => {
     if (ctx.stopping) reply.header('connection', 'close');
+    setSecurityHeaders(req.url, reply);
     return payload;
   });
   app.addHook('onResponse', async (req, reply) => {
@@ -79,9 +117,10 @@ export async function buildApp(ctx: ServerContext, routes: readonly RouteModule[
   for (const m of routes) if (m.scope === 'root') await mount(app, m);
   await app.register(
     async (api) => {
+      // A bearer token (API clients), else a console session cookie (+ CSRF token for state changes).
+      const auth = consoleAuth(ctx);
       api.addHook('onRequest', async (req) => {
-        const t = checkBearer(Array.isArray(req.headers.authorization) ? req.headers.authorization[0] : req.headers.authorization, ctx.tokens.api);
-        req.principal = { id: `token:${t.name}`, name: t.name, role: 'admin', via: 'token' };
+        req.principal = await auth.authenticate(req);
       });
       for (const m of routes) if (m.scope === 'api') await mount(api, m);
       if (c.server.docs === 'authenticated') await api.register(swaggerUi, { routePrefix: '/docs' });

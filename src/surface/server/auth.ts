@@ -9,14 +9,19 @@
  * On first run with no API token (or no HEC token) configured and none in tokens.json, one is
  * generated, handed to `announce` once (the serve command prints it on stdout), and only its
  * hash is written.
+ *
+ * Console sign-in (below): local users (`users` collection, scrypt hashes), server-side sessions
+ * held in an HttpOnly SameSite=Strict cookie, and a synchronizer CSRF token for state changes.
+ * `ConsoleAuth.authenticate` is the /api hook: a bearer token, else a valid session cookie.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { GarrisonConfig } from '../../core/config.js';
 import { GarrisonError } from '../../core/errors.js';
 import type { HecTokenInfo } from '../../ingest/hec/service.js';
+import type { Store } from '../../store/port.js';
 
 export const sha256Hex = (s: string): string => createHash('sha256').update(s, 'utf8').digest('hex');
 
@@ -159,4 +164,389 @@ export function requireRole(req: { principal?: Principal }, needed: Role): Princ
   if (!p) throw new GarrisonError('AUTH_MISSING', 'this endpoint needs an authenticated caller');
   if (!hasRole(p, needed)) throw new GarrisonError('AUTH_FORBIDDEN', `this needs the ${needed} role; ${p.id} has ${p.role}`);
   return p;
+}
+
+// ------------------------------------------------------------------------------------ local users
+
+/**
+ * Local console users live in the `users` record collection (id `user:<lower-case name>`, status
+ * 'active' | 'disabled'); the password is kept only as an scrypt hash
+ * `scrypt$<N>$<r>$<p>$<salt b64url>$<hash b64url>`. Created with `garrison users add`.
+ */
+export interface UserDoc {
+  name: string;
+  role: Role;
+  passwordHash: string;
+  disabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export const USER_NAME_RE = /^[A-Za-z0-9_.@-]{1,64}$/;
+export const MIN_PASSWORD_LENGTH = 12;
+export const MAX_PASSWORD_LENGTH = 1024;
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 32 } as const;
+
+function scryptAsync(password: string, salt: Buffer, N: number, r: number, p: number, keylen: number): Promise<Buffer> {
+  return new Promise((res, rej) => scrypt(password, salt, keylen, { N, r, p, maxmem: 256 * N * r }, (err, key) => (err ? rej(err) : res(key))));
+}
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scryptAsync(password, salt, SCRYPT.N, SCRYPT.r, SCRYPT.p, SCRYPT.keylen);
+  return `scrypt$${SCRYPT.N}$${SCRYPT.r}$${SCRYPT.p}$${salt.toString('base64url')}$${key.toString('base64url')}`;
+}
+
+/** Constant-time check of a password against an scrypt hash; false (never throws) for a malformed hash. */
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const m = /^scrypt\$(\d{1,7})\$(\d{1,3})\$(\d{1,3})\$([A-Za-z0-9_-]{8,128})\$([A-Za-z0-9_-]{16,256})$/.exec(stored);
+  if (!m || typeof password !== 'string' || password.length > MAX_PASSWORD_LENGTH) return false;
+  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (N < 1024 || N > 1 << 20 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) return false;
+  const want = Buffer.from(m[5], 'base64url');
+  const got = await scryptAsync(password, Buffer.from(m[4], 'base64url'), N, r, p, want.length);
+  return got.length === want.length && timingSafeEqual(got, want);
+}
+
+export function checkUserName(name: string): string {
+  if (typeof name !== 'string' || !USER_NAME_RE.test(name)) throw new GarrisonError('USER_INVALID', 'a user name is 1-64 letters, digits or _ . @ -', { location: { field: 'name' } });
+  return name;
+}
+export function checkRole(role: string): Role {
+  if (!ROLES.includes(role as Role)) throw new GarrisonError('USER_INVALID', `role must be one of ${ROLES.join(', ')}`, { location: { field: 'role' } });
+  return role as Role;
+}
+export function checkPassword(pw: string): string {
+  if (typeof pw !== 'string' || pw.length < MIN_PASSWORD_LENGTH) throw new GarrisonError('USER_INVALID', `a password has at least ${MIN_PASSWORD_LENGTH} characters`, { location: { field: 'password' } });
+  if (pw.length > MAX_PASSWORD_LENGTH) throw new GarrisonError('USER_INVALID', `a password has at most ${MAX_PASSWORD_LENGTH} characters`, { location: { field: 'password' } });
+  return pw;
+}
+
+export const userRecordId = (name: string): string => `user:${name.toLowerCase()}`;
+
+/** The `users` collection: add / update / list / remove local users. */
+export class Users {
+  constructor(
+    private readonly store: Store,
+    private readonly tenant: string,
+  ) {}
+
+  async get(name: string): Promise<UserDoc | undefined> {
+    if (typeof name !== 'string' || !USER_NAME_RE.test(name)) return undefined;
+    return (await this.store.getRecord<UserDoc>('users', userRecordId(name)))?.doc;
+  }
+
+  async list(): Promise<Omit<UserDoc, 'passwordHash'>[]> {
+    const recs = await this.store.listRecords<UserDoc>('users', { limit: 10_000 });
+    return recs.map(({ doc: { passwordHash: _h, ...rest } }) => rest).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  /** Creates a user, or (replace) changes the role and password of an existing one. */
+  async add(name: string, role: string, password: string, opts: { replace?: boolean } = {}): Promise<UserDoc> {
+    checkUserName(name);
+    const r = checkRole(role);
+    checkPassword(password);
+    const old = await this.get(name);
+    if (old && !opts.replace) throw new GarrisonError('USER_INVALID', `user ${name} already exists (use --replace to change it)`, { location: { field: 'name' } });
+    const now = Date.now();
+    const doc: UserDoc = { name: old?.name ?? name, role: r, passwordHash: await hashPassword(password), disabled: false, createdAt: old?.createdAt ?? now, updatedAt: now };
+    await this.put(doc);
+    return doc;
+  }
+
+  async update(name: string, change: { role?: string; password?: string; disabled?: boolean }): Promise<UserDoc> {
+    const old = await this.get(name);
+    if (!old) throw new GarrisonError('NOT_FOUND', `no user ${name}`);
+    const doc: UserDoc = { ...old, updatedAt: Date.now() };
+    if (change.role !== undefined) doc.role = checkRole(change.role);
+    if (change.password !== undefined) doc.passwordHash = await hashPassword(checkPassword(change.password));
+    if (change.disabled !== undefined) doc.disabled = change.disabled;
+    await this.put(doc);
+    return doc;
+  }
+
+  /** Removal keeps nothing but the audit trail: the record is replaced by a disabled tombstone without a password. */
+  async remove(name: string): Promise<void> {
+    const old = await this.get(name);
+    if (!old) throw new GarrisonError('NOT_FOUND', `no user ${name}`);
+    await this.put({ ...old, disabled: true, passwordHash: 'removed', updatedAt: Date.now() });
+  }
+
+  private put(doc: UserDoc): Promise<void> {
+    return this.store.putRecords<UserDoc>('users', [
+      { id: userRecordId(doc.name), tenant: this.tenant, status: doc.disabled ? 'disabled' : 'active', ref: '', createdAt: doc.createdAt, updatedAt: doc.updatedAt, doc },
+    ]);
+  }
+}
+
+// ------------------------------------------------------------------------------------ sessions
+
+export const SESSION_COOKIE = 'garrison_session';
+export const CSRF_HEADER = 'x-csrf-token';
+
+/** A server-side session: the cookie holds a random 256-bit id; only its SHA-256 is kept. */
+export interface Session {
+  principal: Principal;
+  /** Synchronizer token: sent back by the console in X-CSRF-Token on every state-changing request. */
+  csrf: string;
+  createdAt: number;
+  lastSeen: number;
+  /** Absolute end; the session also ends after `idleMs` without a request. */
+  expiresAt: number;
+  ip: string;
+}
+
+export interface SessionOptions {
+  /** Sessions end after this long without a request. Default 2 h. */
+  idleMs?: number;
+  /** Sessions end this long after login, active or not. Default 12 h. */
+  absoluteMs?: number;
+  /** Most live sessions kept; the least recently used is dropped beyond. Default 10,000. */
+  max?: number;
+  now?: () => number;
+}
+
+export class SessionManager {
+  readonly idleMs: number;
+  readonly absoluteMs: number;
+  private readonly max: number;
+  private readonly now: () => number;
+  /** sha256(cookie value) → session; Map order = least recently used first. */
+  private readonly byHash = new Map<string, Session>();
+
+  constructor(opts: SessionOptions = {}) {
+    this.idleMs = opts.idleMs ?? 2 * 3600_000;
+    this.absoluteMs = opts.absoluteMs ?? 12 * 3600_000;
+    this.max = opts.max ?? 10_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  create(principal: Principal, ip: string): { id: string; session: Session } {
+    const id = randomBytes(32).toString('base64url');
+    const t = this.now();
+    const session: Session = { principal, csrf: randomBytes(32).toString('base64url'), createdAt: t, lastSeen: t, expiresAt: t + this.absoluteMs, ip };
+    this.byHash.set(sha256Hex(id), session);
+    while (this.byHash.size > this.max) this.byHash.delete(this.byHash.keys().next().value!);
+    return { id, session };
+  }
+
+  /** The live session for a cookie value (and marks it used), or undefined. */
+  get(id: string | undefined): Session | undefined {
+    if (typeof id !== 'string' || !/^[A-Za-z0-9_-]{43}$/.test(id)) return undefined;
+    const h = sha256Hex(id);
+    const s = this.byHash.get(h);
+    if (!s) return undefined;
+    const t = this.now();
+    if (t >= s.expiresAt || t - s.lastSeen >= this.idleMs) {
+      this.byHash.delete(h);
+      return undefined;
+    }
+    s.lastSeen = t;
+    this.byHash.delete(h);
+    this.byHash.set(h, s);
+    return s;
+  }
+
+  destroy(id: string | undefined): boolean {
+    return typeof id === 'string' && this.byHash.delete(sha256Hex(id));
+  }
+
+  /** Ends every session of a principal (user disabled, removed or role changed). */
+  destroyPrincipal(principalId: string): number {
+    let n = 0;
+    for (const [h, s] of this.byHash) if (s.principal.id === principalId) n += Number(this.byHash.delete(h));
+    return n;
+  }
+
+  get size(): number {
+    return this.byHash.size;
+  }
+}
+
+/** Cookie header → name/value map (first value of a name wins; malformed pairs are ignored). */
+export function parseCookies(header: string | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (typeof header !== 'string' || header.length > 16_384) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const k = part.slice(0, eq).trim();
+    const v = part.slice(eq + 1).trim();
+    if (k && !out.has(k)) out.set(k, v);
+  }
+  return out;
+}
+
+/** The Set-Cookie value for the session cookie (value '' + maxAge 0 clears it). */
+export function sessionCookie(value: string, opts: { secure: boolean; maxAgeSeconds: number }): string {
+  return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.max(0, Math.floor(opts.maxAgeSeconds))}${opts.secure ? '; Secure' : ''}`;
+}
+
+/** Failed-login counting per key (client address, user name): `limit` failures per `windowMs`, then blocked until the window ends. */
+export class LoginThrottle {
+  private readonly fails = new Map<string, { n: number; since: number }>();
+  constructor(
+    private readonly limit = 10,
+    private readonly windowMs = 15 * 60_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+  /** Seconds until `key` may try again; 0 when it may now. */
+  blockedFor(key: string): number {
+    const f = this.fails.get(key);
+    if (!f) return 0;
+    const left = f.since + this.windowMs - this.now();
+    if (left <= 0) {
+      this.fails.delete(key);
+      return 0;
+    }
+    return f.n >= this.limit ? Math.ceil(left / 1000) : 0;
+  }
+  fail(key: string): void {
+    const t = this.now();
+    const f = this.fails.get(key);
+    if (!f || t - f.since >= this.windowMs) this.fails.set(key, { n: 1, since: t });
+    else f.n++;
+    if (this.fails.size > 100_000) this.fails.delete(this.fails.keys().next().value!);
+  }
+  clear(key: string): void {
+    this.fails.delete(key);
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** What the auth hook needs from a request (a FastifyRequest fits). */
+export interface AuthRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  protocol: 'http' | 'https';
+  ip: string;
+}
+
+const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
+
+/**
+ * Rejects a state-changing, cookie-authenticated request unless it carries the session's CSRF
+ * token in X-CSRF-Token and, when the browser names an origin, that origin is this server.
+ */
+export function checkCsrf(req: AuthRequest, session: Session): void {
+  if (SAFE_METHODS.has(req.method.toUpperCase())) return;
+  checkSameOrigin(req);
+  const got = one(req.headers[CSRF_HEADER]);
+  const a = Buffer.from(got ?? '', 'utf8');
+  const b = Buffer.from(session.csrf, 'utf8');
+  if (got === undefined || a.length !== b.length || !timingSafeEqual(a, b)) {
+    throw new GarrisonError('CSRF_INVALID', 'a state-changing request with a session cookie needs the X-CSRF-Token header from GET /auth/session', { location: { field: 'X-CSRF-Token' } });
+  }
+}
+
+/** Refuses a request the browser marks as cross-site, or whose Origin is not this server. */
+export function checkSameOrigin(req: AuthRequest): void {
+  const site = one(req.headers['sec-fetch-site']);
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new GarrisonError('CSRF_INVALID', `cross-site request refused (Sec-Fetch-Site: ${site.slice(0, 40)})`, { location: { field: 'Sec-Fetch-Site' } });
+  const origin = one(req.headers.origin);
+  if (origin !== undefined && origin !== 'null') {
+    const host = one(req.headers.host);
+    if (!host || origin !== `${req.protocol}://${host}`) throw new GarrisonError('CSRF_INVALID', 'the Origin of this request is not this server', { location: { field: 'Origin' } });
+  } else if (origin === 'null') throw new GarrisonError('CSRF_INVALID', 'requests from an opaque origin are refused', { location: { field: 'Origin' } });
+}
+
+export interface AuthDeps {
+  store: Store;
+  tenant: string;
+  apiTokens: TokenSet<{ name: string }>;
+  sessions?: SessionOptions;
+  audit?: boolean;
+}
+
+/**
+ * Authentication for /api and the console: bearer tokens (unchanged) or a session cookie made by
+ * `login` (local user + password, or an API token typed into the login form).
+ */
+export class ConsoleAuth {
+  readonly sessions: SessionManager;
+  readonly users: Users;
+  readonly throttle = new LoginThrottle();
+  /** A hash to verify against for unknown users, so that response time does not reveal who exists. */
+  private dummyHash: Promise<string> | undefined;
+
+  constructor(private readonly deps: AuthDeps) {
+    this.sessions = new SessionManager(deps.sessions);
+    this.users = new Users(deps.store, deps.tenant);
+  }
+
+  /** The /api hook: bearer token first, else a session cookie (with the CSRF check for state changes). */
+  async authenticate(req: AuthRequest): Promise<Principal> {
+    const authz = one(req.headers.authorization);
+    if (authz !== undefined) {
+      const t = checkBearer(authz, this.deps.apiTokens);
+      return { id: `token:${t.name}`, name: t.name, role: 'admin', via: 'token' };
+    }
+    const cookie = parseCookies(one(req.headers.cookie)).get(SESSION_COOKIE);
+    if (cookie === undefined || cookie === '') return checkBearer(undefined, this.deps.apiTokens) as never;
+    const s = await this.session(cookie);
+    if (!s) throw new GarrisonError('AUTH_INVALID', 'the session has ended or is not valid; log in again', { location: { field: 'Cookie' } });
+    checkCsrf(req, s);
+    return s.principal;
+  }
+
+  /** A live session, its principal refreshed from the user record (a disabled or removed user's sessions end). */
+  async session(cookie: string | undefined): Promise<Session | undefined> {
+    const s = this.sessions.get(cookie);
+    if (!s) return undefined;
+    if (s.principal.id.startsWith('user:')) {
+      const u = await this.users.get(s.principal.name);
+      if (!u || u.disabled) {
+        this.sessions.destroyPrincipal(s.principal.id);
+        return undefined;
+      }
+      s.principal = { ...s.principal, role: u.role };
+    }
+    return s;
+  }
+
+  /** Checks credentials and opens a session. Throws LOGIN_THROTTLED / LOGIN_FAILED. */
+  async login(creds: { user?: string; password?: string; token?: string }, ip: string): Promise<{ id: string; session: Session }> {
+    const who = creds.token !== undefined ? 'token' : `user:${String(creds.user ?? '').toLowerCase().slice(0, 64)}`;
+    const keys = [`ip:${ip}`, who];
+    const wait = Math.max(...keys.map((k) => this.throttle.blockedFor(k)));
+    if (wait > 0) throw new GarrisonError('LOGIN_THROTTLED', `too many failed logins; retry in ${wait} s`, { details: { retryAfterSeconds: wait } });
+    let principal: Principal | undefined;
+    if (creds.token !== undefined) {
+      const t = typeof creds.token === 'string' ? this.deps.apiTokens.verify(creds.token) : undefined;
+      if (t) principal = { id: `token:${t.name}`, name: t.name, role: 'admin', via: 'session' };
+    } else if (typeof creds.user === 'string' && typeof creds.password === 'string') {
+      const u = await this.users.get(creds.user);
+      if (u && !u.disabled) {
+        if (await verifyPassword(creds.password, u.passwordHash)) principal = { id: `user:${u.name.toLowerCase()}`, name: u.name, role: u.role, via: 'session' };
+      } else {
+        this.dummyHash ??= hashPassword(randomBytes(16).toString('hex'));
+        await verifyPassword(creds.password, await this.dummyHash);
+      }
+    }
+    if (!principal) {
+      for (const k of keys) this.throttle.fail(k);
+      if (this.deps.audit !== false) await this.deps.store.appendAudit({ actor: who, action: 'session.login_failed', doc: { ip } }).catch(() => undefined);
+      throw new GarrisonError('LOGIN_FAILED', 'wrong user name, password or token');
+    }
+    for (const k of keys) this.throttle.clear(k);
+    const made = this.sessions.create(principal, ip);
+    if (this.deps.audit !== false) await this.deps.store.appendAudit({ actor: principal.id, action: 'session.login', doc: { ip, role: principal.role } }).catch(() => undefined);
+    return made;
+  }
+
+  async logout(cookie: string | undefined): Promise<void> {
+    const s = this.sessions.get(cookie);
+    this.sessions.destroy(cookie);
+    if (s && this.deps.audit !== false) await this.deps.store.appendAudit({ actor: s.principal.id, action: 'session.logout', doc: {} }).catch(() => undefined);
+  }
+}
+
+const AUTHS = new WeakMap<object, ConsoleAuth>();
+
+/** The ConsoleAuth of a server (one per ServerContext; made on first use). */
+export function consoleAuth(ctx: { store: Store; config: GarrisonConfig; tokens: Tokens }): ConsoleAuth {
+  let a = AUTHS.get(ctx);
+  if (!a) AUTHS.set(ctx, (a = new ConsoleAuth({ store: ctx.store, tenant: ctx.config.tenant, apiTokens: ctx.tokens.api })));
+  return a;
 }

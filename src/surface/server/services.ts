@@ -4,5 +4,7 @@
  */
 import type { ServiceFactory } from './context.js';
 import { sourcesService } from './sources-service.js';
+import { engineService } from '../../app/service.js';
+import { responseService } from '../../respond/service.js';
 
-export const SERVICES: readonly ServiceFactory[] = [sourcesService];
+export const SERVICES: readonly ServiceFactory[] = [sourcesService, engineService, responseService];

@@ -1,0 +1,421 @@
+/**
+ * Operations: ingest health per source (from /metrics: events/s, stored, rejects by code, queue),
+ * readiness, detector status, the response policy, ATT&CK coverage and the audit log.
+ */
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { get } from '../api';
+import { Section, Unavailable, useApi } from '../components/common';
+import { VirtualList } from '../components/VirtualList';
+import { fmtAgo, fmtTime, text } from '../util';
+
+/** Prometheus text → samples {name, labels, value}. */
+export function parseMetrics(s: string): { name: string; labels: Record<string, string>; value: number }[] {
+  const out: { name: string; labels: Record<string, string>; value: number }[] = [];
+  for (const line of s.split('\n')) {
+    if (!line || line.startsWith('#')) continue;
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!m) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[3] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]] = l[2].replace(/\\(.)/g, '$1');
+    out.push({ name: m[1], labels, value: Number(m[4]) });
+  }
+  return out;
+}
+
+interface SourceRow {
+  source: string;
+  received: number;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  rejectsByCode: Record<string, number>;
+  busy: number;
+  rate?: number;
+  lastSeen?: number;
+}
+
+type Sample = { name: string; labels: Record<string, string>; value: number };
+type IngestState = { rows?: SourceRow[]; queue?: { events: number; bytes: number }; samples?: Sample[]; error?: string };
+
+function useIngest(): IngestState {
+  const [state, setState] = useState<IngestState>({});
+  const prev = useRef<{ at: number; stored: Map<string, number>; lastSeen: Map<string, number> }>({ at: 0, stored: new Map(), lastSeen: new Map() });
+  useEffect(() => {
+    let stop = false;
+    const poll = async () => {
+      try {
+        const res = await fetch('/metrics', { credentials: 'same-origin', cache: 'no-store' });
+        if (!res.ok) throw new Error(res.status === 404 ? 'metrics are disabled on this server (metrics.enabled)' : `HTTP ${res.status}`);
+        const samples = parseMetrics(await res.text());
+        const now = Date.now();
+        const by = new Map<string, SourceRow>();
+        const row = (s: string) => by.get(s) ?? (by.set(s, { source: s, received: 0, stored: 0, duplicates: 0, rejected: 0, rejectsByCode: {}, busy: 0 }), by.get(s)!);
+        let queue = { events: 0, bytes: 0 };
+        for (const x of samples) {
+          const src = x.labels.source;
+          if (x.name === 'garrison_events_received_total') row(src).received += x.value;
+          else if (x.name === 'garrison_events_stored_total') row(src).stored += x.value;
+          else if (x.name === 'garrison_events_duplicate_total') row(src).duplicates += x.value;
+          else if (x.name === 'garrison_events_rejected_total') {
+            const r = row(src);
+            r.rejected += x.value;
+            r.rejectsByCode[x.labels.code ?? '?'] = (r.rejectsByCode[x.labels.code ?? '?'] ?? 0) + x.value;
+          } else if (x.name === 'garrison_ingest_busy_total') row(src).busy += x.value;
+          else if (x.name === 'garrison_ingest_queue_events') queue.events = x.value;
+          else if (x.name === 'garrison_ingest_queue_bytes') queue = { ...queue, bytes: x.value };
+        }
+        const p = prev.current;
+        for (const r of by.values()) {
+          const before = p.stored.get(r.source);
+          if (before !== undefined && p.at) r.rate = ((r.stored + r.duplicates - before) * 1000) / (now - p.at);
+          if (before !== undefined && r.stored + r.duplicates > before) p.lastSeen.set(r.source, now);
+          r.lastSeen = p.lastSeen.get(r.source);
+          p.stored.set(r.source, r.stored + r.duplicates);
+        }
+        p.at = now;
+        if (!stop) setState({ rows: [...by.values()].sort((a, b) => a.source.localeCompare(b.source)), queue, samples });
+      } catch (e) {
+        if (!stop) setState((s) => ({ ...s, error: (e as Error).message }));
+      }
+    };
+    void poll();
+    const t = setInterval(poll, 5000);
+    return () => {
+      stop = true;
+      clearInterval(t);
+    };
+  }, []);
+  return state;
+}
+
+/** Any JSON as an inert tree of text. */
+export function Tree({ v, depth = 0 }: { v: unknown; depth?: number }): ReactNode {
+  if (v === null || v === undefined) return <span className="muted">-</span>;
+  if (typeof v !== 'object') return <span>{text(v, 2000)}</span>;
+  if (depth > 6) return <span className="muted">{text(v, 200)}</span>;
+  if (Array.isArray(v)) {
+    if (v.length === 0) return <span className="muted">[]</span>;
+    if (v.every((x) => x === null || typeof x !== 'object')) return <span>{v.slice(0, 100).map((x) => text(x, 200)).join(', ')}{v.length > 100 ? ` … (+${v.length - 100})` : ''}</span>;
+    return (
+      <ol className="tree">
+        {v.slice(0, 200).map((x, i) => (
+          <li key={i}>
+            <Tree v={x} depth={depth + 1} />
+          </li>
+        ))}
+        {v.length > 200 && <li className="muted">… {v.length - 200} more</li>}
+      </ol>
+    );
+  }
+  const entries = Object.entries(v as Record<string, unknown>).slice(0, 200);
+  return (
+    <dl className="tree">
+      {entries.map(([k, x]) => (
+        <div key={k} className="tree-row">
+          <dt>{text(k, 100)}</dt>
+          <dd>
+            <Tree v={x} depth={depth + 1} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
+interface RuleTests {
+  rules?: number;
+  cases?: number;
+  passed?: number;
+  failures?: unknown[];
+  ok?: boolean;
+  perRule?: { id: string; title?: string; kind?: string; status?: string; cases?: number; passed?: number; file?: string }[];
+  rejected?: unknown[];
+}
+
+const sum = (xs: Sample[] | undefined, name: string, by?: string): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const x of xs ?? []) if (x.name === name) out[by ? (x.labels[by] ?? '?') : 'total'] = (out[by ? (x.labels[by] ?? '?') : 'total'] ?? 0) + x.value;
+  return out;
+};
+const kv = (o: Record<string, number>) => (Object.keys(o).length ? Object.entries(o).map(([k, v]) => `${k} ${v}`).join(' · ') : '-');
+
+/** Rules loaded and their self-tests (GET /api/v1/rules/tests), engine counters (/metrics), baselines. */
+function Detectors({ samples }: { samples?: Sample[] }) {
+  const tests = useFirst(['/api/v1/detectors', '/api/v1/rules/tests']);
+  const baselines = useFirst(['/api/v1/baselines']);
+  const t = tests.data as RuleTests | undefined;
+  const perRule = t?.perRule ?? [];
+  const failing = perRule.filter((r) => r.status !== 'passed');
+  return (
+    <section className="panel" data-testid="detectors">
+      <header>
+        <h2>Detectors</h2>
+      </header>
+      <h3>Rules</h3>
+      {tests.data !== undefined && Array.isArray(t?.perRule) ? (
+        <div>
+          <p>
+            {t?.rules ?? perRule.length} rule(s) loaded · self-tests {t?.passed ?? '?'}/{t?.cases ?? '?'} passed · {failing.length} rule(s) failing their tests
+            {Array.isArray(t?.failures) && t!.failures!.length ? ` · ${t!.failures!.length} load problem(s)` : ''}
+          </p>
+          {Array.isArray(t?.failures) && t!.failures!.length > 0 && (
+            <div className="error small">
+              <Tree v={t!.failures} />
+            </div>
+          )}
+          <div className="scrollbox">
+            <table className="grid">
+              <tbody>
+                {[...failing, ...perRule.filter((r) => r.status === 'passed')].slice(0, 2000).map((r) => (
+                  <tr key={r.id}>
+                    <td>{text(r.title ?? r.id, 120)}</td>
+                    <td className="muted small">{text(r.kind, 20)}</td>
+                    <td className={r.status === 'passed' ? 'muted small' : 'error small'}>
+                      {text(r.status, 20)} {r.passed ?? '?'}/{r.cases ?? '?'}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      ) : tests.data !== undefined ? (
+        <div className="scrollbox">
+          <Tree v={tests.data} />
+        </div>
+      ) : tests.error ? (
+        <Unavailable what="Rule status" error={tests.error} />
+      ) : (
+        <div className="muted">loading…</div>
+      )}
+      <h3>Engine</h3>
+      {samples ? (
+        <dl className="tree">
+          <div className="tree-row"><dt>events processed</dt><dd>{kv(sum(samples, 'garrison_engine_events_total'))}</dd></div>
+          <div className="tree-row"><dt>backlog</dt><dd>{kv(sum(samples, 'garrison_engine_backlog_events'))}</dd></div>
+          <div className="tree-row"><dt>signals by kind</dt><dd>{kv(sum(samples, 'garrison_signals_total', 'kind'))}</dd></div>
+          <div className="tree-row"><dt>incident changes</dt><dd>{kv(sum(samples, 'garrison_engine_incidents_total', 'kind'))}</dd></div>
+          <div className="tree-row"><dt>verdicts</dt><dd>{kv(sum(samples, 'garrison_engine_verdicts_total', 'verdict'))}</dd></div>
+          <div className="tree-row"><dt>stage errors</dt><dd>{kv(sum(samples, 'garrison_engine_errors_total', 'stage'))}</dd></div>
+        </dl>
+      ) : (
+        <div className="muted">engine metrics not available</div>
+      )}
+      <h3>Baselines</h3>
+      {baselines.data !== undefined ? (
+        <div className="scrollbox">
+          <Tree v={baselines.data} />
+        </div>
+      ) : baselines.error ? (
+        <Unavailable what="Baseline learning state" error={baselines.error} />
+      ) : (
+        <div className="muted">loading…</div>
+      )}
+    </section>
+  );
+}
+
+interface AuditView {
+  seq: number;
+  time: number;
+  actor: string;
+  action: string;
+  target: string | null;
+  doc: Record<string, unknown>;
+}
+
+/** First endpoint of `paths` that answers (detector status lives where the engine exposes it). */
+function useFirst(paths: string[]): { data?: unknown; path?: string; error?: Error; loading: boolean } {
+  const [s, setS] = useState<{ data?: unknown; path?: string; error?: Error; loading: boolean }>({ loading: true });
+  const key = paths.join('|');
+  useEffect(() => {
+    let stop = false;
+    (async () => {
+      let last: Error | undefined;
+      for (const p of key.split('|')) {
+        try {
+          const d = await get<unknown>(p);
+          if (!stop) setS({ data: d, path: p, loading: false });
+          return;
+        } catch (e) {
+          last = e as Error;
+        }
+      }
+      if (!stop) setS({ error: last, loading: false });
+    })();
+    return () => {
+      stop = true;
+    };
+  }, [key]);
+  return s;
+}
+
+const AUDIT_PAGE = 10_000;
+const AUDIT_KEEP = 20_000;
+
+/** The audit log is served oldest first in pages (afterSeq): read to the end, keep the newest. */
+function useAudit(): { data?: AuditView[]; error?: Error; loading: boolean; reload: () => void } {
+  const [s, setS] = useState<{ data?: AuditView[]; error?: Error; loading: boolean }>({ loading: true });
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    const ac = new AbortController();
+    (async () => {
+      let after: number | undefined;
+      let all: AuditView[] = [];
+      for (let page = 0; page < 100; page++) {
+        const r = await get<{ entries?: AuditView[]; nextAfterSeq?: number }>(`/api/v1/audit?limit=${AUDIT_PAGE}${after !== undefined ? `&afterSeq=${after}` : ''}`, ac.signal);
+        all = all.concat(r.entries ?? []);
+        if (all.length > AUDIT_KEEP) all = all.slice(all.length - AUDIT_KEEP);
+        if (r.nextAfterSeq === undefined || r.nextAfterSeq === after) break;
+        after = r.nextAfterSeq;
+      }
+      setS({ data: all, loading: false });
+    })().catch((e: Error) => e.name !== 'AbortError' && setS({ error: e, loading: false }));
+    return () => ac.abort();
+  }, [n]);
+  return { ...s, reload: () => setN((x) => x + 1) };
+}
+
+export function Operations() {
+  const ingest = useIngest();
+  const ready = useApi<unknown>('/readyz');
+  const policy = useApi<unknown>('/api/v1/policy');
+  const coverage = useApi<unknown>('/api/v1/coverage/navigator');
+  const audit = useAudit();
+  const verify = useApi<{ ok: boolean; entries: number; brokenAt?: number }>('/api/v1/audit/verify');
+  const auditRows = useMemo(() => [...(audit.data ?? [])].reverse(), [audit.data]);
+  const cov = coverage.data as { techniques?: { score?: number }[]; name?: string } | undefined;
+  return (
+    <div className="ops">
+      <section className="panel">
+        <header>
+          <h2>Ingest health per source</h2>
+          {ingest.queue && (
+            <span className="muted small">
+              queue {ingest.queue.events} events / {Math.round(ingest.queue.bytes / 1024)} KiB
+            </span>
+          )}
+        </header>
+        {ingest.error && !ingest.rows ? (
+          <div className="unavailable">Ingest metrics: not available ({ingest.error})</div>
+        ) : (
+          <table className="grid" data-testid="ingest">
+            <thead>
+              <tr>
+                <th>source</th>
+                <th>events/s</th>
+                <th>received</th>
+                <th>stored</th>
+                <th>duplicates</th>
+                <th>rejects</th>
+                <th>queue full</th>
+                <th>last seen</th>
+              </tr>
+            </thead>
+            <tbody>
+              {(ingest.rows ?? []).map((r) => (
+                <tr key={r.source}>
+                  <td>{text(r.source, 80)}</td>
+                  <td>{r.rate === undefined ? '…' : r.rate.toFixed(1)}</td>
+                  <td>{r.received}</td>
+                  <td>{r.stored}</td>
+                  <td>{r.duplicates}</td>
+                  <td title={Object.entries(r.rejectsByCode).map(([c, n]) => `${c}: ${n}`).join('\n')}>
+                    {r.rejected}
+                    {r.rejected ? <span className="muted small"> ({Object.entries(r.rejectsByCode).map(([c, n]) => `${text(c, 40)} ${n}`).join(', ')})</span> : null}
+                  </td>
+                  <td>{r.busy}</td>
+                  <td>{r.lastSeen ? fmtAgo(r.lastSeen) : r.stored ? 'before this page opened' : 'never'}</td>
+                </tr>
+              ))}
+              {ingest.rows?.length === 0 && (
+                <tr>
+                  <td colSpan={8} className="muted">
+                    nothing received since the server started
+                  </td>
+                </tr>
+              )}
+            </tbody>
+          </table>
+        )}
+      </section>
+      <div className="grid2">
+        <Section title="Readiness" state={ready}>
+          {(d) => <Tree v={d} />}
+        </Section>
+        <Detectors samples={ingest.samples} />
+      </div>
+      <div className="grid2">
+        <Section title="Response policy" state={policy}>
+          {(d) => (
+            <div className="policy" data-testid="policy">
+              <Tree v={d} />
+            </div>
+          )}
+        </Section>
+        <Section title="ATT&CK coverage" state={coverage}>
+          {() => (
+            <div>
+              <p>
+                {text(cov?.name, 200)} · {cov?.techniques?.length ?? 0} technique(s) scored
+              </p>
+              <button
+                onClick={() => {
+                  const blob = new Blob([JSON.stringify(coverage.data, null, 2)], { type: 'application/json' });
+                  const a = document.createElement('a');
+                  a.href = URL.createObjectURL(blob);
+                  a.download = 'garrison-coverage-layer.json';
+                  a.click();
+                  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+                }}
+              >
+                Download ATT&amp;CK Navigator layer
+              </button>
+            </div>
+          )}
+        </Section>
+      </div>
+      <Section
+        title={`Audit log${audit.data ? ` (newest ${auditRows.length})` : ''}`}
+        state={audit}
+        actions={
+          verify.data ? (
+            <span className={verify.data.ok ? 'badge action-completed' : 'badge action-failed'} data-testid="audit-verify">
+              {verify.data.ok ? `hash chain intact (${verify.data.entries} entries)` : `hash chain broken at seq ${verify.data.brokenAt}`}
+            </span>
+          ) : null
+        }
+      >
+        {() => (
+          <div className="etable">
+            <div className="arow ehead">
+              <span>seq</span>
+              <span>time</span>
+              <span>actor</span>
+              <span>action</span>
+              <span>target</span>
+              <span>detail</span>
+            </div>
+            <VirtualList
+              items={auditRows}
+              rowHeight={28}
+              height="40vh"
+              label="audit log"
+              testId="audit"
+              render={(a) => (
+                <div className="arow">
+                  <span>{a.seq}</span>
+                  <span>{fmtTime(a.time)}</span>
+                  <span>{text(a.actor, 60)}</span>
+                  <span>{text(a.action, 60)}</span>
+                  <span>{text(a.target, 80)}</span>
+                  <span className="c-raw">{text(a.doc, 400)}</span>
+                </div>
+              )}
+            />
+          </div>
+        )}
+      </Section>
+    </div>
+  );
+}

@@ -1,0 +1,74 @@
+/**
+ * Configuration of the engine (the composition root that runs detection → correlation →
+ * investigation → response on stored events): the `engine:` section of the Garrison config.
+ *
+ * Every stage can be switched off. Stages written by other areas (intel, correlation,
+ * investigation, response) take their own options object; it is passed through to their factory,
+ * which validates it (their schemas own their settings).
+ */
+import { z } from 'zod';
+import { baselineConfigSchema } from '../baseline/config.js';
+import { CorrelationOptionsSchema } from '../detect/sigma/correlation/config.js';
+import { SigmaConfigSchema } from '../detect/sigma/config.js';
+
+/** A later stage: `enabled` plus its own options (validated by the stage). */
+const stageSection = z.looseObject({ enabled: z.boolean().default(true) }).prefault({});
+
+export const EngineConfigSchema = z
+  .object({
+    /** Run detection (and the later stages) on stored events inside `garrison serve`. */
+    enabled: z.boolean().default(true),
+    /** Events handed to the detectors at once (a page when catching up from the store). */
+    batchSize: z.number().int().min(1).max(100_000).default(2_000),
+    /**
+     * Bound of the queue between the store and detection, in events. Committed batches are queued
+     * with their events while under the bound; beyond it only their position is kept and the
+     * engine reads them back from the store (by arrival sequence) when it gets there. Events are
+     * never skipped; memory stays bounded.
+     */
+    maxQueuedEvents: z.number().int().min(1).max(10_000_000).default(50_000),
+    /** How often the processed position and the baseline state are saved to the store. */
+    checkpointMs: z.number().int().min(100).max(3_600_000).default(15_000),
+    /** Where a fresh engine (no saved position) starts: every stored event, or only new ones. */
+    startFrom: z.enum(['beginning', 'end']).default('beginning'),
+    /**
+     * Sigma correlation windows are closed up to (newest event time - this) after each batch, so
+     * quiet groups still produce their window-end signals in the live stream.
+     */
+    correlationFlushLagMs: z.number().int().min(0).max(86_400_000).default(60_000),
+    sigma: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** Load Garrison's built-in rule pack (`rules/`). */
+        builtin: z.boolean().default(true),
+        /** More rule files or directories. */
+        rulePaths: z.array(z.string().min(1).max(4096)).max(1000).default([]),
+        rules: SigmaConfigSchema.prefault({}),
+        correlation: CorrelationOptionsSchema.prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    baselines: z
+      .object({
+        enabled: z.boolean().default(true),
+        /** The models' settings (docs/baselines.md). */
+        config: baselineConfigSchema.prefault({}),
+        /** Restore the saved baseline state (store key `baseline/state/v1`) at start. */
+        restore: z.boolean().default(true),
+      })
+      .strict()
+      .prefault({}),
+    intel: stageSection,
+    correlation: stageSection,
+    investigation: stageSection,
+    response: stageSection,
+  })
+  .strict();
+
+export type EngineConfig = z.output<typeof EngineConfigSchema>;
+export type EngineConfigInput = z.input<typeof EngineConfigSchema>;
+
+/** The engine section with every default applied. */
+export function defaultEngineConfig(input: EngineConfigInput = {}): EngineConfig {
+  return EngineConfigSchema.parse(input);
+}
