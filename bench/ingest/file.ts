@@ -10,7 +10,7 @@
  * same run. `--profile-parse` also times the normalize step alone (parseRecord over the lines);
  * `--split` times the store alone (appendEvents of 100k pre-normalized events) for attribution.
  */
-import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -29,6 +29,31 @@ const fts = arg('--fts', 'background') as 'off' | 'background';
 const keep = args.includes('--keep');
 const profileParse = args.includes('--profile-parse');
 const split = args.includes('--split');
+
+/**
+ * CPU seconds (utime + stime) of this process (all threads) and of its main thread, from /proc.
+ * On a shared machine wall-clock rates depend on what else runs; events per CPU-second of the
+ * main (store-writing) thread do not, so both are printed.
+ */
+function cpuSeconds(): { process: number; main: number } {
+  const read = (f: string) => {
+    try {
+      const x = readFileSync(f, 'utf8');
+      const a = x.slice(x.lastIndexOf(')') + 2).split(' ');
+      return (Number(a[11]) + Number(a[12])) / 100;
+    } catch {
+      return NaN;
+    }
+  };
+  return { process: read('/proc/self/stat'), main: read(`/proc/self/task/${process.pid}/stat`) };
+}
+const loadAvg = (): string => {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return '?';
+  }
+};
 
 // --- deterministic generator of Sysmon / Security / PowerShell-like events ---
 let seed = 42;
@@ -156,16 +181,24 @@ try {
   }
 
   const rssBefore = process.memoryUsage().rss;
+  const cpu0 = cpuSeconds();
+  const load0 = loadAvg();
   t = performance.now();
   const summary = await runFileIngest([file], { dataDir: path.join(dir, 'data'), store: { fts }, format: 'auto' });
   const total = (performance.now() - t) / 1000;
   // Rate over the ingest itself (until the pipeline has committed everything); store close
   // (waiting for the background FTS worker) is reported separately.
+  const cpu1 = cpuSeconds();
   const secs = summary.elapsedMs / 1000;
   const rate = summary.stored / secs;
   const peakRss = process.resourceUsage().maxRSS * 1024;
   console.log(`ingest (garrison ingest path, fts=${fts}): stored ${summary.stored}/${N}, rejected ${summary.rejected}, ${secs.toFixed(1)} s to commit, ${total.toFixed(1)} s including store close`);
   console.log(`RESULT events/s stored: ${Math.round(rate)}`);
+  const mainCpu = cpu1.main - cpu0.main;
+  const procCpu = cpu1.process - cpu0.process;
+  console.log(
+    `RESULT CPU: main thread ${mainCpu.toFixed(1)} s (${Math.round(summary.stored / mainCpu)} events per main-thread CPU-second), all threads ${procCpu.toFixed(1)} s; load average ${load0} -> ${loadAvg()}`,
+  );
   console.log(`RESULT peak RSS: ${(peakRss / 1048576).toFixed(0)} MiB (before ingest ${(rssBefore / 1048576).toFixed(0)} MiB)`);
   console.log(`RESULT ratio to JSON.parse: ${(rate / refRate).toFixed(3)} (${Math.round(rate)} / ${Math.round(refRate)})`);
   console.log(`targets: >= 50,000 events/s ${rate >= 50_000 ? 'MET' : 'NOT MET'}, RSS < 1 GiB ${peakRss < 1 << 30 ? 'MET' : 'NOT MET'}`);

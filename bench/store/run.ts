@@ -10,7 +10,7 @@
  * 5. runs a few searches (indexed field, full text, wildcard) and reports their latency.
  * Prints events/s, peak RSS and the ratio to the JSON.parse reference.
  */
-import { createReadStream, mkdtempSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
+import { createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, openSync, writeSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventId, OCSF_CLASSES, type GarrisonEvent } from '../../src/core/event.js';
@@ -33,6 +33,17 @@ const rssTimer = setInterval(() => {
 rssTimer.unref();
 const mb = (b: number): string => `${(b / 1048576).toFixed(0)} MiB`;
 const rate = (n: number, ms: number): string => `${Math.round((n * 1000) / ms).toLocaleString('en-US')}/s`;
+
+/** CPU seconds of this process's main thread (the store writer), from /proc: robust to a shared machine. */
+function mainCpu(): number {
+  try {
+    const x = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const a = x.slice(x.lastIndexOf(')') + 2).split(' ');
+    return (Number(a[11]) + Number(a[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'garrison-bench-store-'));
 const file = join(dir, 'events.ndjson');
@@ -124,6 +135,7 @@ let e2eMs: number;
 let stored = 0;
 {
   const t0 = performance.now();
+  const c0 = mainCpu();
   const now = Date.now();
   let batch: GarrisonEvent[] = [];
   await forEachLine(file, async (line, lineNo) => {
@@ -155,6 +167,8 @@ let stored = 0;
   });
   if (batch.length) stored += (await store.appendEvents(batch)).stored;
   e2eMs = performance.now() - t0;
+  const cpuS = mainCpu() - c0;
+  console.log(`main-thread CPU ${cpuS.toFixed(1)} s: ${Math.round(stored / cpuS).toLocaleString('en-US')} events per main-thread CPU-second; load average ${readFileSync('/proc/loadavg', 'utf8').split(' ')[0]}`);
   console.log(
     `end to end (read + parse + normalize + store, batches of ${BATCH}, synchronous=${SYNC}, fts=${FTS}): ${stored.toLocaleString('en-US')} stored, ${rate(stored, e2eMs)} (${e2eMs.toFixed(0)} ms), ratio to JSON.parse ${(refMs / e2eMs).toFixed(2)}`,
   );

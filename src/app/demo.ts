@@ -16,7 +16,9 @@ import { Simulation } from '../sim/simulation.js';
 import type { ServerService, ServiceFactory } from '../surface/server/context.js';
 import { startServer, type RunningServer } from '../surface/server/server.js';
 import { SERVICES } from '../surface/server/services.js';
+import { contextFromOrg } from '../correlate/index.js';
 import type { Engine, EngineStatus } from './engine.js';
+import { engineService, engineServiceWith } from './service.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -98,9 +100,11 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
     },
   });
   let engine: Engine | undefined;
-  // The server's own services, with a handle on the engine for the progress lines.
+  // The server's own services; the engine gets the simulated organization as its asset inventory
+  // and identity directory, and the demo keeps a handle on it for the progress lines.
+  const withContext = engineServiceWith({ context: contextFromOrg(attack.org) });
   const services: ServiceFactory[] = SERVICES.map((f) => (ctx) => {
-    const made = f(ctx);
+    const made = (f === engineService ? withContext : f)(ctx);
     for (const s of made === undefined ? [] : Array.isArray(made) ? made : [made]) {
       const e = (s as ServerService & { engine?: () => Engine | undefined }).engine;
       if (s.name === 'engine' && e) {
@@ -116,6 +120,7 @@ export async function startDemo(opts: DemoOptions = {}): Promise<DemoHandle> {
   const server = await startServer({ config, logger: opts.logger ?? silentLogger(), services, defaultMetrics: true });
   const url = server.url;
   print(`garrison demo: server on ${url} (data in ${dataDir}; wiped by the next demo)`);
+  print(`  console:      ${url}/   (sign in with the API token; \`npm run build:console\` first if it says it is not built)`);
   print(`  API:          ${url}/api/v1   (OpenAPI docs: ${url}/api/docs)`);
   print(`  API token:    ${apiToken}`);
   print(`  HEC:          ${url}/services/collector/event`);

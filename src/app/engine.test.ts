@@ -6,6 +6,7 @@ import type { Incident } from '../core/incident.js';
 import type { Signal } from '../core/signal.js';
 import type { IncidentConsumer, SignalConsumer } from '../core/stages.js';
 import { createPipeline, type Pipeline } from '../ingest/pipeline.js';
+import { parseFeed, saveFeed } from '../intel/index.js';
 import type { RawRecord } from '../normalize/types.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
 import type { Store } from '../store/port.js';
@@ -109,6 +110,32 @@ describe('engine wiring', () => {
     expect(st.incidents.created).toBe(incidents.length);
     expect(st.verdicts.total).toBeGreaterThanOrEqual(1);
     expect((await store.listRecords('investigations')).length).toBeGreaterThanOrEqual(1);
+    await engine.stop();
+    await pipeline.close();
+    await store.close();
+  });
+
+  it('runs the intel detector over the feeds in the store: its signals are stored and correlated like the others', async () => {
+    const { store, pipeline } = await open(tmp());
+    await saveFeed(store, parseFeed('value,type,confidence\nupdate-cdn.example.net,domain,90\n', 'test-feed'), { origin: 'test' });
+    const engine = createEngine(base(store, { config: { investigation: { enabled: false } } }));
+    await engine.start();
+    engine.attach(pipeline);
+    const dns: RawRecord = {
+      data: { '@timestamp': new Date(T0).toISOString(), winlog: { channel: 'Microsoft-Windows-Sysmon/Operational', provider_name: 'Microsoft-Windows-Sysmon', event_id: '22', record_id: '7', computer_name: 'WS001.corp.example.org', event_data: { QueryName: 'update-cdn.example.net', Image: 'C:\\Program Files\\App\\app.exe' } } },
+      origin: 'test:dns',
+      input: 'test',
+      tenant: 'default',
+      receivedAt: T0,
+      format: 'winlog',
+    };
+    await pipeline.submit([dns, proc(5)]);
+    await engine.drain();
+    const intel = await store.querySignals({ detector: 'intel:test-feed' });
+    expect(intel).toHaveLength(1);
+    expect(intel[0]).toMatchObject({ kind: 'intel', level: 'high' });
+    expect(engine.status().signals.byKind.intel).toBe(1);
+    expect(engine.status().stages).toEqual(['sigma', 'baselines', 'intel', 'correlation']);
     await engine.stop();
     await pipeline.close();
     await store.close();

@@ -68,8 +68,10 @@ export interface EngineOptions {
   stages?: { intel?: EventConsumer; correlator?: (next: IncidentConsumer) => SignalConsumer; investigator?: (next: VerdictConsumer) => IncidentConsumer; responder?: VerdictConsumer };
   /** Asset inventory and identity directory for correlation, investigation and response (eval: the simulated organization). */
   context?: ContextIndex;
-  /** Containment connectors (eval: an in-memory environment); without them response runs in dry-run. */
+  /** Containment connectors (eval: an in-memory environment); else policy and connectors come from the data directory (src/respond/service.ts), dry run without connectors. */
   connectors?: ConnectorSet;
+  /** Data directory, where the respond area looks for policy.yaml and connectors.yaml. */
+  dataDir?: string;
 }
 
 export interface EngineStatus {
@@ -397,7 +399,6 @@ export function createEngine(opts: EngineOptions): Engine {
       } else if (log && config.startFrom === 'end') {
         st.position = log.head();
       }
-      known = log ? Math.max(log.head(), st.position) : st.position;
       if (opts.stages) {
         intel = opts.stages.intel;
         const responder = verdictTap(opts.stages.responder);
@@ -420,6 +421,7 @@ export function createEngine(opts: EngineOptions): Engine {
           verdicts: verdictTap,
           context: opts.context,
           connectors: opts.connectors,
+          dataDir: opts.dataDir,
         });
         intel = later.intel;
         correlator = later.correlator;
@@ -429,6 +431,8 @@ export function createEngine(opts: EngineOptions): Engine {
       st.sigma = sigma ? { rules: sigma.matcher.rules.length, correlations: sigma.loaded.correlations.length, problems: sigma.problems.length } : undefined;
       st.baselines = baselines ? { models: baselines.enabledModels(), restored: baselineRestored } : undefined;
       lastCheckpoint = Date.now();
+      // Batches committed before this point are caught up from the store (no await in between).
+      known = log ? Math.max(log.head(), st.position) : st.position;
       st.started = true;
       updateBacklog();
       logger.info({ mode: st.mode, position: st.position, head: known, stages: st.stages, rules: st.sigma?.rules }, 'engine started');
@@ -438,7 +442,8 @@ export function createEngine(opts: EngineOptions): Engine {
       return pipeline.onStored((events) => engine.onStored(events));
     },
     onStored(events) {
-      if (stopRequested) return;
+      // Before start() completes, committed batches are found by its catch-up from the store.
+      if (stopRequested || !st.started) return;
       if (!log) {
         if (st.queuedEvents + events.length > config.maxQueuedEvents) {
           st.eventsDropped += events.length;

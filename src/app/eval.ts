@@ -93,7 +93,7 @@ export function expectedMinimum(scenario: string, stages: { sigma: boolean; base
   const campaigns = SCENARIOS[scenario]?.campaigns ?? [];
   // Campaign f is caught by no shipped rule by design (docs/simulation.md): only baselines find it.
   const byRules = campaigns.filter((c) => c !== 'f');
-  if (stages.sigma && stages.baselines) return { min: campaigns.length, why: 'every campaign: a-e by rules, f by baselines' };
+  if (stages.sigma && stages.baselines) return { min: campaigns.length, why: 'every campaign of the scenario (rules catch a-e, only baselines catch f)' };
   if (stages.sigma) return { min: byRules.length, why: 'campaigns with rules (all but f)' };
   if (stages.baselines) return { min: campaigns.includes('f') ? 1 : 0, why: 'baselines alone: at least campaign f' };
   return { min: 0, why: 'no detector enabled' };

@@ -14,8 +14,8 @@
  *   garrison_engine_stage_seconds{stage}      histogram of per-batch stage latency
  */
 import { Counter, Gauge, Histogram } from 'prom-client';
-import type { ServerService, ServiceFactory } from '../surface/server/context.js';
-import { createEngine, type Engine, type EngineStatus } from './engine.js';
+import type { ServerContext, ServerService, ServiceFactory } from '../surface/server/context.js';
+import { createEngine, type Engine, type EngineOptions, type EngineStatus } from './engine.js';
 
 /** Adds the status' growth since the last scrape to a counter (counters only go up). */
 function deltaCounter<L extends string>(c: Counter<L>, read: (s: EngineStatus) => [Partial<Record<L, string>>, number][], status: () => EngineStatus | undefined): () => void {
@@ -32,7 +32,14 @@ function deltaCounter<L extends string>(c: Counter<L>, read: (s: EngineStatus) =
   };
 }
 
-export const engineService: ServiceFactory = (ctx) => {
+/** The engine service with extra engine options (the demo passes the simulated organization as context). */
+export function engineServiceWith(extra: Pick<EngineOptions, 'context' | 'connectors'> = {}): ServiceFactory {
+  return (ctx) => makeEngineService(ctx, extra);
+}
+
+export const engineService: ServiceFactory = (ctx) => makeEngineService(ctx, {});
+
+function makeEngineService(ctx: ServerContext, extra: Pick<EngineOptions, 'context' | 'connectors'>): ServerService | undefined {
   if (!ctx.config.engine.enabled) return undefined;
   let engine: Engine | undefined;
   let detach: (() => void) | undefined;
@@ -87,11 +94,19 @@ export const engineService: ServiceFactory = (ctx) => {
         store: c.store,
         config: c.config.engine,
         tenant: c.config.tenant,
+        dataDir: c.config.dataDir,
         logger: c.logger,
         hooks: { stageTime: (stage, s) => stageHist.observe({ stage }, s) },
+        ...extra,
       });
-      await engine.start();
+      // Attached first: batches committed while it starts are covered by its catch-up, later ones by onStored.
       detach = engine.attach(c.pipeline);
+      try {
+        await engine.start();
+      } catch (e) {
+        detach();
+        throw e;
+      }
     },
     async stop() {
       detach?.();
@@ -100,4 +115,4 @@ export const engineService: ServiceFactory = (ctx) => {
     ready: () => engine?.ready() ?? false,
   };
   return service;
-};
+}

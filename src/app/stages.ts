@@ -18,7 +18,8 @@ import type { EventConsumer, IncidentConsumer, SignalConsumer, VerdictConsumer }
 import { ContextIndex, createCorrelator, loadContextFiles, type CorrelationConfigInput } from '../correlate/index.js';
 import { createIntelDetector, IntelIndex, loadIntelIndex, type IntelDetector } from '../intel/index.js';
 import { createInvestigator, type InvestigatorConfig } from '../investigate/index.js';
-import { connectorSet, createResponder, loadPolicyFile, MemoryConnector, type ConnectorSet, type ResponseContext } from '../respond/index.js';
+import { createResponder, loadPolicyFile, type ConnectorSet, type ResponseContext } from '../respond/index.js';
+import { registerResponder, resolveResponseSetup, unregisterResponder } from '../respond/service.js';
 import type { Store } from '../store/port.js';
 import type { EngineConfig } from './config.js';
 
@@ -35,8 +36,10 @@ export interface LaterStageContext {
   verdicts: (next: VerdictConsumer | undefined) => VerdictConsumer;
   /** Asset inventory and identity directory (eval: the simulated organization). Else `engine.correlation.contextFiles`. */
   context?: ContextIndex;
-  /** Containment connectors (eval: an in-memory environment). Else response runs in dry-run. */
+  /** Containment connectors (eval: an in-memory environment). Else the respond area's setup from the data directory. */
   connectors?: ConnectorSet;
+  /** Data directory (policy.yaml, connectors.yaml). */
+  dataDir?: string;
 }
 
 export interface LaterStages {
@@ -90,20 +93,29 @@ export async function buildLaterStages(ctx: LaterStageContext): Promise<LaterSta
   let responder: VerdictConsumer | undefined;
   if (cfg.response.enabled && cfg.investigation.enabled) {
     const o = cfg.response as Record<string, unknown>;
-    const policy = loadPolicyFile(typeof o.policy === 'string' ? o.policy : undefined);
-    const dryRun = ctx.connectors ? o.dryRun === true : o.dryRun !== false;
+    const policyFile = typeof o.policy === 'string' ? o.policy : undefined;
+    // Eval hands its own connectors (an in-memory environment). Otherwise the respond area's
+    // setup: GARRISON_POLICY / <dataDir>/policy.yaml / the default policy, and
+    // GARRISON_CONNECTORS / <dataDir>/connectors.yaml; without connectors, dry run.
+    const setup = ctx.connectors
+      ? { policy: loadPolicyFile(policyFile), connectors: ctx.connectors, dryRun: false }
+      : resolveResponseSetup({ dataDir: ctx.dataDir ?? '.', policyFile, connectorsFile: typeof o.connectors === 'string' ? o.connectors : undefined });
     const r = createResponder({
       store: ctx.store,
-      policy,
-      // Until connectors are configured here, actions run against an in-memory stand-in in dry-run mode.
-      connectors: ctx.connectors ?? connectorSet([new MemoryConnector('dry-run')]),
+      policy: setup.policy,
+      connectors: setup.connectors,
       context: responseContext(context),
       now: ctx.now,
-      dryRun,
+      dryRun: setup.dryRun || o.dryRun === true,
       logger: ctx.logger.child({ component: 'respond' }),
     });
+    // The API, the CLI and the expiry loop act through this responder (one mutex per store).
+    registerResponder(ctx.store, r);
     responder = r;
-    closers.push(() => r.close());
+    closers.push(async () => {
+      unregisterResponder(ctx.store, r);
+      await r.close();
+    });
   }
   let investigator: IncidentConsumer | undefined;
   if (cfg.investigation.enabled) {

@@ -28,6 +28,10 @@ export const baselineConfigSchema = z.object({
   feedbackFactor: z.number().min(0).max(1).default(0.5),
   /** Most patterns remembered for cooldown de-duplication. */
   maxCooldownKeys: z.number().int().positive().default(200_000),
+  /** Most analyst feedback entries kept; beyond it the oldest is dropped (audited). Each is checked per candidate anomaly. */
+  maxFeedback: z.number().int().positive().max(100_000).default(5_000),
+  /** Most audit records kept in the snapshot (the store's hash-chained audit log keeps them all). */
+  maxAuditRecords: z.number().int().positive().max(1_000_000).default(10_000),
 }).strict();
 
 export type BaselineConfig = z.output<typeof baselineConfigSchema>;

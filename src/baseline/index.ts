@@ -7,3 +7,5 @@ export { MODELS, MODEL_NAMES } from './registry.js';
 export type { ModelName } from './registry.js';
 export { STATE_KEY, exportFile, importFile, loadFromStore, parseTime, saveToStore, train } from './persist.js';
 export type { Anomaly, BaselineModel, EventView, ModelSpec } from './types.js';
+export { syncAnalystFeedback } from './feedback.js';
+export type { FeedbackSyncOptions, FeedbackSyncResult } from './feedback.js';

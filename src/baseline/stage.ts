@@ -30,6 +30,10 @@ export interface FeedbackEntry {
   reason: string;
   /** Event-time watermark (or the time given by the caller) when the mark was made. */
   at: number;
+  /** Where the mark came from, e.g. `incident:<id> feedback:<id>` (analyst feedback on an incident); absent for direct marks. */
+  source?: string;
+  /** Only anomalies of this tenant are affected; absent = every tenant. */
+  tenant?: string;
 }
 
 export interface AuditRecord {
@@ -66,7 +70,7 @@ const snapshotSchema = z.object({
   tenants: z.record(z.string(), z.object({ models: z.record(z.string(), z.object({ startedAt: z.number().optional(), state: z.unknown() })) })),
   cooldown: z.array(z.tuple([z.string(), z.number()])),
   feedback: z.array(
-    z.object({ pattern: z.string(), factor: z.number().min(0).max(1), by: z.string(), reason: z.string(), at: z.number() }),
+    z.object({ pattern: z.string(), factor: z.number().min(0).max(1), by: z.string(), reason: z.string(), at: z.number(), source: z.string().optional(), tenant: z.string().optional() }),
   ),
   audit: z.array(
     z.object({
@@ -265,6 +269,7 @@ export class BaselineStage {
     let factor = 1;
     const applied: string[] = [];
     for (const fb of this.feedback) {
+      if (fb.tenant !== undefined && fb.tenant !== cur.tenant) continue;
       if (globMatch(fb.pattern, a.pattern)) {
         factor *= fb.factor;
         applied.push(fb.pattern);
@@ -320,7 +325,7 @@ export class BaselineStage {
    * signal whose pattern is taken) get their future score multiplied by `factor`
    * (default config.feedbackFactor). Recorded in the audit trail.
    */
-  markBenign(target: string | Signal, opts: { by: string; reason?: string; at?: number; factor?: number }): FeedbackEntry {
+  markBenign(target: string | Signal, opts: { by: string; reason?: string; at?: number; factor?: number; source?: string; tenant?: string }): FeedbackEntry {
     const pattern = typeof target === 'string' ? target : String(target.details?.pattern ?? '');
     const err = checkGlob(pattern, 'markBenign.pattern');
     if (err) throw err;
@@ -330,8 +335,16 @@ export class BaselineStage {
     if (!(factor >= 0 && factor <= 1))
       throw new GarrisonError('BAD_REQUEST', 'markBenign: factor must be between 0 and 1', { location: { field: 'factor' } });
     const entry: FeedbackEntry = { pattern, factor, by: opts.by, reason: opts.reason ?? '', at: opts.at ?? this.watermark };
+    if (opts.source !== undefined) entry.source = opts.source;
+    const tenant = opts.tenant ?? (typeof target === 'string' ? undefined : target.tenant);
+    if (tenant !== undefined) entry.tenant = tenant;
+    // Bounded: every entry is checked against every candidate anomaly.
+    while (this.feedback.length >= this.config.maxFeedback) {
+      const old = this.feedback.shift()!;
+      this.audit_({ action: 'unmark_benign', pattern: old.pattern, by: 'system', reason: `oldest feedback dropped: more than ${this.config.maxFeedback} entries (maxFeedback)`, at: entry.at });
+    }
     this.feedback.push(entry);
-    this.auditLog.push({ action: 'mark_benign', pattern, factor, by: entry.by, reason: entry.reason, at: entry.at });
+    this.audit_({ action: 'mark_benign', pattern, factor, by: entry.by, reason: entry.reason, at: entry.at });
     return entry;
   }
 
@@ -340,13 +353,27 @@ export class BaselineStage {
     const before = this.feedback.length;
     this.feedback = this.feedback.filter((f) => f.pattern !== pattern);
     const n = before - this.feedback.length;
-    if (n > 0) this.auditLog.push({ action: 'unmark_benign', pattern, by: opts.by, reason: opts.reason ?? '', at: opts.at ?? this.watermark });
+    if (n > 0) this.audit_({ action: 'unmark_benign', pattern, by: opts.by, reason: opts.reason ?? '', at: opts.at ?? this.watermark });
     return n;
+  }
+
+  /** Removes the feedback entries made from `source` (e.g. an incident re-labelled malicious), audited; returns them. */
+  unmarkBySource(source: string, opts: { by: string; reason?: string; at?: number }): FeedbackEntry[] {
+    const gone = this.feedback.filter((f) => f.source === source);
+    if (gone.length === 0) return [];
+    this.feedback = this.feedback.filter((f) => f.source !== source);
+    for (const g of gone) this.audit_({ action: 'unmark_benign', pattern: g.pattern, by: opts.by, reason: opts.reason ?? '', at: opts.at ?? this.watermark });
+    return gone;
+  }
+
+  private audit_(r: AuditRecord): void {
+    this.auditLog.push(r);
+    if (this.auditLog.length > this.config.maxAuditRecords) this.auditLog.splice(0, this.auditLog.length - this.config.maxAuditRecords);
   }
 
   /** Adds a record to the audit trail (imports, restores done on an operator's behalf). */
   recordAudit(r: Omit<AuditRecord, 'at'> & { at?: number }): void {
-    this.auditLog.push({ ...r, at: r.at ?? this.watermark });
+    this.audit_({ ...r, at: r.at ?? this.watermark });
   }
 
   feedbackEntries(): readonly FeedbackEntry[] {
@@ -437,8 +464,13 @@ export class BaselineStage {
     this.watermark = s.watermark;
     this.cooldown.clear();
     for (const [k, v] of s.cooldown) this.cooldown.set(k, v);
-    this.feedback = s.feedback.map((f) => ({ ...f }));
-    this.auditLog = s.audit.map((a) => ({ ...a }) as AuditRecord);
+    this.feedback = s.feedback.map((f) => {
+      const e: FeedbackEntry = { pattern: f.pattern, factor: f.factor, by: f.by, reason: f.reason, at: f.at };
+      if (f.source !== undefined) e.source = f.source;
+      if (f.tenant !== undefined) e.tenant = f.tenant;
+      return e;
+    });
+    this.auditLog = s.audit.slice(-this.config.maxAuditRecords).map((a) => ({ ...a }) as AuditRecord);
   }
 
   /** The largest event time seen. */

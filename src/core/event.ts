@@ -6,7 +6,7 @@
  * normalized envelope: times, a stable id, tenant, the source in Sigma's log-source taxonomy,
  * an OCSF class and the entities the event names.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Which parser produced the event. New formats are added to this union and to normalize/registry.ts. */
 export type SourceFormat =
@@ -143,7 +143,8 @@ export interface GarrisonEvent {
  */
 export function eventId(time: number, tenant: string, origin: string, raw: string): string {
   const t = Math.max(0, Math.min(Math.floor(Number.isFinite(time) ? time : 0), 0xffffffffffff));
-  const h = createHash('sha1').update(tenant).update('\0').update(origin).update('\0').update(raw).digest('hex');
+  // One-shot hash of the concatenation: the same digest as streaming the three parts, ~2x cheaper.
+  const h = hash('sha1', tenant + '\0' + origin + '\0' + raw, 'hex');
   return t.toString(16).padStart(12, '0') + h.slice(0, 20);
 }
 

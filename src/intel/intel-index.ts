@@ -7,7 +7,7 @@
  */
 import type { GarrisonEvent } from '../core/event.js';
 import type { Indicator, IndicatorType, IntelMatch } from './types.js';
-import { maskBytes, normalizeCidr, normalizeDomain, normalizeHash, normalizeIp, normalizeUrl, urlHost } from './values.js';
+import { maskBytes, normalizeCidr, normalizeDomain, normalizeHash, normalizeIp, normalizeUrl, parseV4, urlHost } from './values.js';
 
 export interface LookupOptions {
   /** Only indicators valid at this time (ms epoch). Absent: ignore validity. */
@@ -26,7 +26,7 @@ function valid(ind: Indicator, o: LookupOptions): boolean {
 
 export class IntelIndex {
   private readonly exact = new Map<string, Indicator[]>(); // `${type}\0${value}`
-  private readonly cidr4 = new Map<number, Map<string, Indicator[]>>();
+  private readonly cidr4 = new Map<number, Map<number, Indicator[]>>();
   private readonly cidr6 = new Map<number, Map<string, Indicator[]>>();
   private prefixes4: number[] = [];
   private prefixes6: number[] = [];
@@ -56,13 +56,25 @@ export class IntelIndex {
       if (ind.type === 'cidr') {
         const c = normalizeCidr(ind.value);
         if (!c) continue;
-        const maps = c.kind === 'ipv4' ? this.cidr4 : this.cidr6;
-        let m = maps.get(c.prefix);
+        if (c.kind === 'ipv4') {
+          let m = this.cidr4.get(c.prefix);
+          if (!m) {
+            m = new Map();
+            this.cidr4.set(c.prefix, m);
+            this.prefixes4 = [...this.cidr4.keys()].sort((a, b) => b - a);
+          }
+          const net = ((c.bytes[0] << 24) | (c.bytes[1] << 16) | (c.bytes[2] << 8) | c.bytes[3]) >>> 0;
+          const key = c.prefix === 0 ? 0 : net >>> (32 - c.prefix);
+          const list = m.get(key);
+          if (list) list.push(ind);
+          else m.set(key, [ind]);
+          continue;
+        }
+        let m = this.cidr6.get(c.prefix);
         if (!m) {
           m = new Map();
-          maps.set(c.prefix, m);
-          if (c.kind === 'ipv4') this.prefixes4 = [...maps.keys()].sort((a, b) => b - a);
-          else this.prefixes6 = [...maps.keys()].sort((a, b) => b - a);
+          this.cidr6.set(c.prefix, m);
+          this.prefixes6 = [...this.cidr6.keys()].sort((a, b) => b - a);
         }
         const key = Buffer.from(c.bytes).toString('hex');
         const list = m.get(key);
@@ -79,17 +91,28 @@ export class IntelIndex {
   }
 
   private get(type: IndicatorType, value: string, o: LookupOptions): Indicator[] {
-    return (this.exact.get(`${type}\0${value}`) ?? []).filter((i) => valid(i, o));
+    const l = this.exact.get(`${type}\0${value}`);
+    return l ? l.filter((i) => valid(i, o)) : [];
   }
 
   lookupIp(value: string, o: LookupOptions = {}): IntelMatch[] {
+    const v4 = typeof value === 'string' ? parseV4(value) : -1;
+    if (v4 >= 0) {
+      // fast path: canonical dotted quad, integer CIDR keys
+      const out: IntelMatch[] = this.get('ipv4', value, o).map((indicator) => ({ value, how: 'exact' as const, indicator }));
+      for (const p of this.prefixes4) {
+        const list = this.cidr4.get(p)!.get(p === 0 ? 0 : v4 >>> (32 - p));
+        if (list) for (const indicator of list) if (valid(indicator, o)) out.push({ value, how: 'cidr', indicator });
+      }
+      return out;
+    }
     const ip = normalizeIp(value);
     if (!ip) return [];
-    const out: IntelMatch[] = this.get(ip.kind, ip.value, o).map((indicator) => ({ value, how: 'exact' as const, indicator }));
+    if (ip.kind === 'ipv4') return this.lookupIp(ip.value, o).map((m) => ({ ...m, value }));
+    const out: IntelMatch[] = this.get('ipv6', ip.value, o).map((indicator) => ({ value, how: 'exact' as const, indicator }));
     const bytes = ip.addr.toByteArray();
-    const maps = ip.kind === 'ipv4' ? this.cidr4 : this.cidr6;
-    for (const p of ip.kind === 'ipv4' ? this.prefixes4 : this.prefixes6) {
-      const list = maps.get(p)?.get(Buffer.from(maskBytes(bytes, p)).toString('hex'));
+    for (const p of this.prefixes6) {
+      const list = this.cidr6.get(p)?.get(Buffer.from(maskBytes(bytes, p)).toString('hex'));
       if (list) for (const indicator of list) if (valid(indicator, o)) out.push({ value, how: 'cidr', indicator });
     }
     return out;
@@ -129,7 +152,7 @@ export class IntelIndex {
   lookup(value: string, o: LookupOptions = {}): IntelMatch[] {
     if (typeof value !== 'string' || value.length === 0 || value.length > 4096) return [];
     const v = value.trim();
-    if (normalizeIp(v)) return this.lookupIp(v, o);
+    if (parseV4(v) >= 0 || normalizeIp(v)) return this.lookupIp(v, o);
     if (normalizeHash(v)) return this.lookupHash(v, o);
     if (/^[a-z][a-z0-9+.-]{0,15}:\/\//i.test(v)) return this.lookupUrl(v, o);
     return this.lookupDomain(v, o);

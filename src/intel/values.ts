@@ -7,13 +7,45 @@ import ipaddr from 'ipaddr.js';
 import type { Indicator, IndicatorType } from './types.js';
 
 const HEX = /^[0-9a-f]+$/;
+const V4_SHAPE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+const V6_SHAPE = /^[0-9a-fA-F:.]+(?:%[0-9A-Za-z._-]{1,32})?$/;
 const DOMAIN_LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
 export const MAX_VALUE_LENGTH = 4096;
+
+/**
+ * Strict dotted-quad IPv4 (no leading zeros, each part 0..255) as an unsigned 32-bit number, or -1.
+ * The fast path for look-ups on the stream: no allocation, no exception.
+ */
+export function parseV4(s: string): number {
+  const n = s.length;
+  if (n < 7 || n > 15) return -1;
+  let out = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || parts === 4) return -1;
+      out = out * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else return -1;
+  }
+  return parts === 4 ? out >>> 0 : -1;
+}
 
 /** Canonical IP text (IPv4 dotted quad, IPv6 RFC 5952 lower-case; IPv4-mapped IPv6 becomes IPv4), or undefined. */
 export function normalizeIp(s: string): { kind: 'ipv4' | 'ipv6'; value: string; addr: ipaddr.IPv4 | ipaddr.IPv6 } | undefined {
   if (typeof s !== 'string' || s.length > 64) return undefined;
   const t = s.trim().replace(/^\[|\]$/g, '');
+  // cheap shape checks first: ipaddr.js validates by throwing, which is slow on non-addresses
+  if (!V4_SHAPE.test(t) && !(t.includes(':') && V6_SHAPE.test(t))) return undefined;
   if (ipaddr.IPv4.isValidFourPartDecimal(t)) {
     const a = ipaddr.IPv4.parse(t);
     return { kind: 'ipv4', value: a.toString(), addr: a };

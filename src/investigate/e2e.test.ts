@@ -1,6 +1,7 @@
 /**
  * End to end on a simulated day: Simulation → parsers → SQLite store → SigmaStage signals →
- * incidents (grouped by the test harness: the correlator had no entry point yet) → investigator.
+ * incidents (first suite: grouped by ground truth so the admin's PsExec is its own incident; second
+ * suite: the product correlator) → investigator.
  * Checks the issue's "what it must show": attack incidents never closed as benign, background
  * incidents closed as benign with the right reasons, every evidence item cites stored events,
  * and re-running gives the same ledger and verdict.
@@ -26,7 +27,7 @@ describe('investigation of a simulated day (seed 1)', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'garrison-inv-e2e-'));
     store = openSqliteStore({ file: join(dir, 'garrison.db'), fts: 'off' });
-    h = await runSimHarness(store, { seed: 1, hours: 24, trainDays: 0, baselines: false });
+    h = await runSimHarness(store, { seed: 1, hours: 24, trainDays: 0, baselines: false, grouping: 'truth' });
     inv = createInvestigator({ store, context: h.context, next: { onVerdict: async (incident, verdict) => void handed.push({ incident, verdict }) }, now: () => 1_800_000_000_000 });
     for (const i of h.incidents) results.set(i.id, await inv.investigate(i.id));
   }, 240_000);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseRecord, resolveFormat, PARSERS } from './registry.js';
 import type { RawRecord } from './types.js';
+import { eventId } from '../core/event.js';
 
 const rec = (data: RawRecord['data'], format?: string): RawRecord => ({ data, origin: 'r:1', input: 'test', tenant: 't', receivedAt: 0, format });
 
@@ -57,5 +58,11 @@ describe('registry', () => {
     expect(r.ok && r.event.source).toMatchObject({ product: 'windows', service: 'sysmon', category: 'process_creation', eventCode: '1' });
     expect(r.ok && r.event.entities).toMatchObject({ host: 'WS1', user: 'bob', userDomain: 'CORP', process: { image: 'C:\\a.exe', commandLine: 'a' } });
     expect(r.ok && r.event.time).toBe(Date.UTC(2024, 0, 1));
+  });
+  it('keeps event ids stable across releases (re-ingest stays idempotent)', () => {
+    // Pinned: 12 hex digits of time + SHA-1(tenant \0 origin \0 raw)[0..20).
+    expect(eventId(1700000000123, 'acme', 'file:/x.json:12', '{"a":"é"}')).toBe('018bcfe5687b3c2877f84a4cad6baa37');
+    const r = parseRecord({ data: '{"ts":"2024-01-01T00:00:00Z","m":1}', origin: 'file:/x.json:12', input: 'file:/x.json', tenant: 'acme', receivedAt: 0 });
+    expect(r.ok && r.event.id).toBe(eventId(Date.UTC(2024, 0, 1), 'acme', 'file:/x.json:12', '{"ts":"2024-01-01T00:00:00Z","m":1}'));
   });
 });

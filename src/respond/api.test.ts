@@ -77,6 +77,8 @@ describe('response API', () => {
     expect(next.json.entries[0].seq).toBe(page.json.nextAfterSeq + 1);
     expect(next.json.entries.some((e: { action: string }) => e.action === 'response.kill_switch.on')).toBe(true);
     expect((await srv.api('GET', '/api/v1/audit/verify')).json).toMatchObject({ ok: true });
+    const conns = await srv.api('GET', '/api/v1/response/connectors');
+    expect(conns.json).toEqual({ dryRun: false, connectors: [expect.objectContaining({ name: 'mem', type: 'memory', ok: true })] });
   });
 
   it('needs authentication', async () => {

@@ -71,8 +71,11 @@ describe('responder', () => {
     make();
     const [a] = await r.respond(incident('inc-1', [ws('NW-WS-07', '10.20.0.7')]), verdict('malicious', 0.92));
     c.advance(3_600_000);
+    expect(mem.calls.find((x) => x.op === 'apply')!.ttlMs).toBe(8 * 3_600_000);
     const renewed = await r.renew(a!.id, 'user:alice', 24 * 3_600_000);
     expect(renewed.expiresAt).toBe(T0 + 25 * 3_600_000);
+    // The connector's own (system-side) expiry is extended too.
+    expect(mem.calls.filter((x) => x.op === 'renew').map((x) => x.ttlMs)).toEqual([24 * 3_600_000]);
     await expectCode(r.renew(a!.id, 'user:alice', 30 * 86_400_000), 'RESPOND_TTL_INVALID');
     c.advance(10 * 3_600_000);
     expect(await r.expireDue()).toHaveLength(0);

@@ -78,6 +78,11 @@ export interface PreviewResult {
 
 export interface Responder extends VerdictConsumer {
   readonly policy: Policy;
+  readonly connectors: ConnectorSet;
+  /** Health of every connector (name, type, kinds, ok, detail). */
+  health(): Promise<{ name: string; type: string; kinds: readonly string[]; ok: boolean; detail: string }[]>;
+  /** True when actions are previewed only (policy dryRun or no connectors configured). */
+  readonly dryRun: boolean;
   /** Like onVerdict, returning the actions it created or touched. */
   respond(incident: Incident, verdict: IncidentVerdict): Promise<ActionDoc[]>;
   approve(actionId: string, by: string, reason: string): Promise<ActionDoc>;
@@ -149,6 +154,8 @@ export function createResponder(opts: ResponderOptions): Responder {
     doc.updatedAt = now();
     const rec: StoredRecord<ActionDoc> = { id: doc.id, tenant: doc.tenant, status: doc.status, ref: doc.incidentId, createdAt: doc.createdAt, updatedAt: doc.updatedAt, doc };
     await store.putRecords('actions', [rec]);
+    indexSaved(doc);
+    ledgerNote(doc);
     try {
       opts.onAction?.(doc);
     } catch (e) {
@@ -182,15 +189,38 @@ export function createResponder(opts: ResponderOptions): Responder {
     }
   }
 
+  /**
+   * Executions within the widest rate-limit window, by action id. Loaded from the store once, then
+   * refreshed incrementally (records updated since the last look, so executions by another process
+   * such as the CLI count too) and updated directly by save().
+   */
+  const widestWindow = Math.max(0, ...policy.limits.map((l) => l.per));
+  let ledger: Map<string, { at: number; kind: ActionDoc['kind']; noop: boolean }> | undefined;
+  let ledgerSince = 0;
+  function ledgerNote(doc: ActionDoc): void {
+    if (ledger && doc.executedAt !== undefined && EXECUTED_STATUSES.includes(doc.status)) ledger.set(doc.id, { at: doc.executedAt, kind: doc.kind, noop: doc.before?.inEffect === true });
+  }
+  async function refreshLedger(t: number): Promise<Map<string, { at: number; kind: ActionDoc['kind']; noop: boolean }>> {
+    if (!ledger) {
+      ledger = new Map();
+      ledgerSince = t - widestWindow;
+    }
+    const recs = await store.listRecords<ActionDoc>('actions', { status: [...EXECUTED_STATUSES], updatedSince: ledgerSince, limit: 1_000_000 });
+    for (const r of recs) ledgerNote(r.doc);
+    ledgerSince = t;
+    for (const [id, e] of ledger) if (e.at <= t - widestWindow) ledger.delete(id);
+    return ledger;
+  }
+
   /** The first rate limit that one more execution of `doc` would exceed, or undefined. */
   async function rateExceeded(doc: ActionDoc): Promise<string | undefined> {
     const t = now();
     const limits = policy.limits.filter((l) => l.action === doc.kind || (l.action === '*' && doc.kind !== 'notify'));
     if (limits.length === 0) return undefined;
-    const widest = Math.max(...limits.map((l) => l.per));
-    const recs = await store.listRecords<ActionDoc>('actions', { status: [...EXECUTED_STATUSES], updatedSince: t - widest, limit: 1_000_000 });
+    const led = await refreshLedger(t);
     for (const l of limits) {
-      const n = recs.filter((r) => r.id !== doc.id && r.doc.executedAt !== undefined && r.doc.executedAt > t - l.per && !r.doc.before?.inEffect && (l.action === '*' ? r.doc.kind !== 'notify' : r.doc.kind === l.action)).length;
+      let n = 0;
+      for (const [id, e] of led) if (id !== doc.id && !e.noop && e.at > t - l.per && (l.action === '*' ? e.kind !== 'notify' : e.kind === l.action)) n++;
       if (n + 1 > l.max) return `rate limit: at most ${l.max} ${l.action === '*' ? 'actions' : l.action} per ${formatDuration(l.per)} fleet-wide (${n} already)`;
     }
     return undefined;
@@ -229,7 +259,7 @@ export function createResponder(opts: ResponderOptions): Responder {
         await audit(actor, 'action.execute', doc.id, execAudit(doc, 'noop'));
         return doc;
       }
-      const call = { actionId: doc.id, idempotencyKey: doc.idempotencyKey, message: doc.why };
+      const call = { actionId: doc.id, idempotencyKey: doc.idempotencyKey, message: doc.why, ttlMs: isReversible(doc.kind) ? (doc.ttlMs ?? policy.ttl.default) : undefined };
       try {
         await withRetry(() => conn.apply(doc.kind, doc.target, call), retry, (n, e, again) => {
           doc.attempts.push({ at: now(), op: 'apply', ok: false, code: e.code, message: e.message.slice(0, 500) });
@@ -337,11 +367,30 @@ export function createResponder(opts: ResponderOptions): Responder {
 
   // --------------------------------------------------------------------------------- planning
 
-  async function openByKey(): Promise<Map<string, ActionDoc>> {
-    const recs = await store.listRecords<ActionDoc>('actions', { status: ['suggested', 'pending_approval', 'executing', 'active'], limit: 1_000_000 });
-    const m = new Map<string, ActionDoc>();
-    for (const r of recs) if (!m.has(r.doc.key)) m.set(r.doc.key, r.doc);
-    return m;
+  /**
+   * Open actions (suggested, pending, executing, active) by key: loaded from the store once, then
+   * kept up to date by save(). A hit is re-read from the store, so a change made elsewhere (the
+   * CLI) is seen; actions are only created by responders.
+   */
+  let openIndex: Map<string, string> | undefined;
+  const OPEN_OR_RUNNING: readonly ActionStatus[] = ['suggested', 'pending_approval', 'executing', 'active'];
+  function indexSaved(doc: ActionDoc): void {
+    if (!openIndex) return;
+    if (OPEN_OR_RUNNING.includes(doc.status)) openIndex.set(doc.key, doc.id);
+    else if (openIndex.get(doc.key) === doc.id) openIndex.delete(doc.key);
+  }
+  async function openFor(key: string): Promise<ActionDoc | undefined> {
+    if (!openIndex) {
+      openIndex = new Map();
+      const recs = await store.listRecords<ActionDoc>('actions', { status: [...OPEN_OR_RUNNING], limit: 1_000_000 });
+      for (const r of recs) if (!openIndex.has(r.doc.key)) openIndex.set(r.doc.key, r.id);
+    }
+    const id = openIndex.get(key);
+    if (!id) return undefined;
+    const rec = await store.getRecord<ActionDoc>('actions', id);
+    if (rec && OPEN_OR_RUNNING.includes(rec.doc.status)) return rec.doc;
+    openIndex.delete(key);
+    return undefined;
   }
 
   async function respond(incident: Incident, verdict: IncidentVerdict): Promise<ActionDoc[]> {
@@ -359,7 +408,6 @@ export function createResponder(opts: ResponderOptions): Responder {
         policy: { name: policy.name, version: policy.version, hash: policy.hash },
       });
       if (plan.actions.length === 0) return;
-      const open = await openByKey();
       const ks = await killState();
       const cites = [...new Set(verdict.factors.flatMap((f) => f.cites ?? []))].slice(0, 200);
       const factors = verdict.factors.map((f) => f.factor).slice(0, 50);
@@ -390,7 +438,7 @@ export function createResponder(opts: ResponderOptions): Responder {
           }
           continue;
         }
-        const same = open.get(key);
+        const same = await openFor(key);
         if (same && same.incidentId !== incident.id) {
           if (!same.alsoFor.includes(incident.id) && same.alsoFor.length < 1000) same.alsoFor.push(incident.id);
           same.history.push({ at: now(), by: `policy:${decision.rule}`, what: 'linked', note: `also requested by incident ${incident.id}` });
@@ -590,6 +638,9 @@ export function createResponder(opts: ResponderOptions): Responder {
       const d = await load(id);
       if (d.status !== 'active') throw new GarrisonError('RESPOND_STATE_CONFLICT', `action ${id} is ${d.status}: only active actions can be renewed`);
       const prev = d.expiresAt;
+      // A connector that set a system-side expiry (nftables element timeout) extends it first.
+      const conn = connectors.forKind(d.kind, d.target);
+      if (conn?.renew) await withRetry(() => conn.renew!(d.kind, d.target, { actionId: d.id, idempotencyKey: `${d.idempotencyKey}:renew:${now()}`, ttlMs }), retry);
       d.expiresAt = now() + ttlMs;
       d.ttlMs = ttlMs;
       d.history.push({ at: now(), by: who, what: 'renewed', note: `expires ${new Date(d.expiresAt).toISOString()}` });
@@ -653,6 +704,18 @@ export function createResponder(opts: ResponderOptions): Responder {
 
   const responder: Responder = {
     policy,
+    connectors,
+    get dryRun() {
+      return dryRun();
+    },
+    async health() {
+      return Promise.all(
+        connectors.list().map(async (c) => {
+          const h = await c.health().catch((e: unknown) => ({ ok: false, detail: (e as Error).message }));
+          return { name: c.name, type: c.type, kinds: c.kinds, ok: h.ok, detail: h.detail };
+        }),
+      );
+    },
     respond,
     async onVerdict(incident, verdict) {
       await respond(incident, verdict);

@@ -118,6 +118,11 @@ export class ResponseApi {
     return this.responder().killSwitchState();
   }
 
+  async connectors(): Promise<{ dryRun: boolean; connectors: Awaited<ReturnType<Responder['health']>> }> {
+    const r = this.responder();
+    return { dryRun: r.dryRun, connectors: await r.health() };
+  }
+
   policy(): { name: string; version: string; hash: string; file: string; dryRun: boolean; killSwitch: boolean; policy: Omit<Policy, 'ruleLines'> } {
     const p = this.responder().policy;
     const { ruleLines: _l, ...rest } = p;

@@ -68,7 +68,8 @@ export function EventTable({ events, height = '60vh', testId }: { events: readon
   return (
     <div className="etable">
       <EventHeader />
-      <VirtualList items={events} rowHeight={28} height={height} render={(e) => <EventRow e={e} onOpen={setOpen} />} label="events" testId={testId} />
+      <VirtualList items={events} rowHeight={28} height={`min(${height}, ${events.length * 28 + 4}px)`} render={(e) => <EventRow e={e} onOpen={setOpen} />} label="events" testId={testId} />
+      {events.length === 0 && <div className="muted small">no events</div>}
       {open && <EventDetail e={open} onClose={() => setOpen(undefined)} />}
     </div>
   );
@@ -128,7 +129,7 @@ export function LazyEventTable({ ids, height = '60vh', testId }: { ids: readonly
       <VirtualList
         items={items}
         rowHeight={28}
-        height={height}
+        height={`min(${height}, ${ids.length * 28 + 4}px)`}
         onRange={onRange}
         label="events"
         testId={testId}

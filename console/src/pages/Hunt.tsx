@@ -68,6 +68,18 @@ export function Hunt({ session }: { session: SessionInfo }) {
       setBusy(false);
     }
   };
+  const more = async () => {
+    if (!result?.nextCursor) return;
+    setBusy(true);
+    try {
+      const res = await get<SearchReply>(qs('/api/v1/events', { q, from: result.from, to: result.to, limit, cursor: result.nextCursor }));
+      setResult({ ...result, events: result.events.concat(res.events), nextCursor: res.nextCursor });
+    } catch (err) {
+      setError(err instanceof ApiError ? `${err.code}: ${err.message}` : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
   const save = async (e: FormEvent) => {
     e.preventDefault();
     try {
@@ -162,7 +174,12 @@ export function Hunt({ session }: { session: SessionInfo }) {
           {result && (
             <>
               <div className="muted small" data-testid="result-count">
-                {result.events.length} event(s){result.nextCursor ? ' (more exist: raise the limit or narrow the query)' : ''}
+                {result.events.length} event(s){result.nextCursor ? ' — more exist ' : ''}
+                {result.nextCursor && (
+                  <button className="secondary small" onClick={more} disabled={busy || result.events.length >= 100_000}>
+                    Load {limit} more
+                  </button>
+                )}
               </div>
               <Histogram times={result.events.map((e) => e.time)} from={result.from} to={result.from ? result.to : undefined} />
               {result.query?.sql && (

@@ -220,12 +220,14 @@ function VerdictView({ v, analyst, onCite }: { v?: IncidentVerdict; analyst?: In
 }
 
 function Ledger({ steps, narrative, onOpen, onCite }: { steps: StepView[]; narrative?: { summary?: string; claims?: { text: string; cites: string[] }[] }; onOpen: (e: EvidenceView) => void; onCite: (c: string) => void }) {
+  const [expanded, setExpanded] = useState(new Set<number>());
+  const openAll = steps.reduce((n, s) => n + (s.evidence?.length ?? 0), 0) <= 60;
   return (
     <div className="ledger" data-testid="ledger">
       {narrative?.summary && <p>{text(narrative.summary, 4000)}</p>}
       {narrative?.claims?.length ? (
         <ul className="claims">
-          {narrative.claims.map((c, k) => (
+          {narrative.claims.slice(0, 50).map((c, k) => (
             <li key={k}>
               {text(c.text, 1000)}{' '}
               {(c.cites ?? []).slice(0, 8).map((x) => (
@@ -238,24 +240,37 @@ function Ledger({ steps, narrative, onOpen, onCite }: { steps: StepView[]; narra
         </ul>
       ) : null}
       <ol>
-        {steps.map((s, k) => (
-          <li key={k} className="step">
-            <div>
-              <strong>{text(s.title, 200)}</strong> {s.status && <Badge kind="step" value={s.status} />} <span className="muted small">{text(s.step ?? s.id ?? s.type, 60)}</span>
-            </div>
-            {s.note && <div className="muted small">{text(s.note, 500)}</div>}
-            <ul>
-              {(s.evidence ?? []).map((e) => (
-                <li key={e.id}>
-                  <button className="linkish" onClick={() => onOpen(e)} data-testid="evidence">
-                    {text(e.title, 300)}
-                  </button>{' '}
-                  <span className="muted small">{e.eventIds?.length ?? 0} event(s)</span>
-                </li>
-              ))}
-            </ul>
-          </li>
-        ))}
+        {steps.map((s, k) => {
+          const ev = s.evidence ?? [];
+          const shown = expanded.has(k) ? ev : ev.slice(0, 25);
+          return (
+            <li key={k} className="step">
+              <details open={openAll || k < 4}>
+                <summary>
+                  <strong>{text(s.title, 200)}</strong> {s.status && <Badge kind="step" value={s.status} />} <span className="muted small">{text(s.step ?? s.id ?? s.type, 60)} · {ev.length} evidence</span>
+                </summary>
+                {s.note && <div className="muted small">{text(s.note, 500)}</div>}
+                <ul>
+                  {shown.map((e, j) => (
+                    <li key={`${e.id}-${j}`}>
+                      <button className="linkish" onClick={() => onOpen(e)} data-testid="evidence">
+                        {text(e.title, 300)}
+                      </button>{' '}
+                      <span className="muted small">{e.eventIds?.length ?? 0} event(s)</span>
+                    </li>
+                  ))}
+                  {ev.length > shown.length && (
+                    <li>
+                      <button className="linkish small" onClick={() => setExpanded((x) => new Set(x).add(k))}>
+                        show {ev.length - shown.length} more
+                      </button>
+                    </li>
+                  )}
+                </ul>
+              </details>
+            </li>
+          );
+        })}
       </ol>
       {steps.length === 0 && <div className="muted">no steps recorded</div>}
     </div>

@@ -215,6 +215,85 @@ function Detectors({ samples }: { samples?: Sample[] }) {
   );
 }
 
+interface PolicyReply {
+  name?: string;
+  version?: string | number;
+  file?: string;
+  dryRun?: boolean;
+  killSwitch?: { on?: boolean; by?: string; reason?: string } | boolean;
+  policy?: {
+    description?: string;
+    rules?: { id: string; description?: string; match?: Record<string, unknown>; mode?: string; approvals?: number; ttl?: unknown }[];
+    limits?: { action: string; max: number; per: number }[];
+    protect?: Record<string, unknown>;
+    ttl?: { default?: number; max?: number };
+    [k: string]: unknown;
+  };
+}
+
+/** The response policy: rules in order (first match decides), limits, protected assets. */
+function PolicyView({ p }: { p: PolicyReply }) {
+  const pol = p.policy;
+  if (!pol || !Array.isArray(pol.rules)) return <Tree v={p} />;
+  const ks = typeof p.killSwitch === 'object' ? p.killSwitch?.on : p.killSwitch;
+  const matchText = (m: Record<string, unknown> | undefined) =>
+    Object.entries(m ?? {})
+      .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.map((x) => text(x, 40)).join(', ') : text(v, 80)}`)
+      .join(' · ');
+  return (
+    <div>
+      <p>
+        <strong>{text(p.name, 80)}</strong> v{text(p.version, 20)} · {text(p.file, 200)}
+        {p.dryRun ? <span className="badge action-suggested"> dry run</span> : null}
+        {ks ? <span className="badge action-failed"> kill switch ON</span> : null}
+      </p>
+      {pol.description && <p className="muted">{text(pol.description, 1000)}</p>}
+      <h3>Rules (first match decides)</h3>
+      <table className="grid">
+        <thead>
+          <tr>
+            <th>rule</th>
+            <th>matches</th>
+            <th>mode</th>
+          </tr>
+        </thead>
+        <tbody>
+          {pol.rules.map((r) => (
+            <tr key={r.id}>
+              <td>
+                <strong>{text(r.id, 60)}</strong>
+                <div className="muted small">{text(r.description, 300)}</div>
+              </td>
+              <td className="small">{matchText(r.match) || 'everything'}</td>
+              <td>
+                {text(r.mode, 20)}
+                {r.approvals ? ` (${r.approvals} approvals)` : ''}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {Array.isArray(pol.limits) && pol.limits.length > 0 && (
+        <>
+          <h3>Rate limits</h3>
+          <div className="small">{pol.limits.map((l) => `${text(l.action, 30)}: ${l.max} per ${Math.round(l.per / 60000)} min`).join(' · ')}</div>
+        </>
+      )}
+      {pol.protect && (
+        <>
+          <h3>Never touched</h3>
+          <Tree v={pol.protect} />
+        </>
+      )}
+      {pol.ttl && (
+        <div className="small muted">
+          TTL default {Math.round((pol.ttl.default ?? 0) / 3600000)} h, at most {Math.round((pol.ttl.max ?? 0) / 3600000)} h
+        </div>
+      )}
+    </div>
+  );
+}
+
 interface AuditView {
   seq: number;
   time: number;
@@ -349,7 +428,7 @@ export function Operations() {
         <Section title="Response policy" state={policy}>
           {(d) => (
             <div className="policy" data-testid="policy">
-              <Tree v={d} />
+              <PolicyView p={d as PolicyReply} />
             </div>
           )}
         </Section>

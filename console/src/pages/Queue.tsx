@@ -3,8 +3,8 @@
  * waiting for approval), then the rest; filters; live updates. `closed` shows the closed incidents
  * with why they were closed.
  */
-import { useCallback, useEffect, useMemo, useState } from 'react';
-import { qs, type SessionInfo } from '../api';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { get, qs, type SessionInfo } from '../api';
 import { Badge, Unavailable, useApi } from '../components/common';
 import { VirtualList } from '../components/VirtualList';
 import { useLive } from '../live';
@@ -12,19 +12,85 @@ import { navigate } from '../router';
 import { actionsOf, OPEN_ACTION, type Incident } from '../types';
 import { fmtAgo, levelRank, LEVEL_ORDER, TACTICS, tacticName, text } from '../util';
 
-type Row = { header: string; count: number } | { inc: Incident; pending: number; group: 'person' | 'rest' | 'closed' };
-
-export function verdictOf(i: Incident): string | undefined {
-  return i.analystVerdict?.verdict ?? i.verdict?.verdict;
+/**
+ * One queue row. The list API may answer full incidents or summaries (IncidentSummary of
+ * src/correlate: hosts, users, tactics, no verdict); both are read into this.
+ */
+export interface QueueItem {
+  id: string;
+  title: string;
+  status: string;
+  severity: string;
+  score: number;
+  updatedAt: number;
+  hosts: string[];
+  users: string[];
+  tactics: string[];
+  verdict?: string;
+  closeReason?: string;
+  decidedBy?: string;
+  mergedInto?: string;
 }
 
-export function needsPerson(i: Incident, pending: number): boolean {
+const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string' || typeof x === 'number').map(String) : []);
+
+export function toItem(x: Partial<Incident> & { hosts?: unknown; users?: unknown; tactics?: unknown }): QueueItem {
+  const ents = Array.isArray(x.entities) ? x.entities : [];
+  const of = (kind: string) => ents.filter((e) => e?.kind === kind).map((e) => String(e.display ?? e.value));
+  const v = x.analystVerdict ?? x.verdict;
+  return {
+    id: String(x.id),
+    title: String(x.title ?? x.id),
+    status: String(x.status ?? ''),
+    severity: String(x.severity ?? 'informational'),
+    score: Number(x.score ?? 0),
+    updatedAt: Number(x.updatedAt ?? 0),
+    hosts: x.hosts !== undefined ? strs(x.hosts) : of('host'),
+    users: x.users !== undefined ? strs(x.users) : of('user'),
+    tactics: x.tactics !== undefined ? strs(x.tactics) : strs(x.attack?.tactics),
+    verdict: v?.verdict,
+    closeReason: x.closeReason ?? (x.status === 'closed' ? v?.summary : undefined),
+    decidedBy: v?.by,
+    mergedInto: x.mergedInto,
+  };
+}
+
+type Row = { header: string; count: number } | { inc: QueueItem; pending: number; group: 'person' | 'rest' | 'closed' };
+
+export function needsPerson(i: QueueItem, pending: number): boolean {
   if (i.status === 'closed' || i.mergedInto) return false;
-  const v = verdictOf(i);
-  return i.status === 'needs_review' || v === 'suspicious' || (v === 'malicious' && pending > 0) || pending > 0;
+  return i.status === 'needs_review' || i.verdict === 'suspicious' || pending > 0;
 }
 
-const byUrgency = (a: Incident, b: Incident) => levelRank(b.severity) - levelRank(a.severity) || (b.score ?? 0) - (a.score ?? 0) || (b.updatedAt ?? 0) - (a.updatedAt ?? 0);
+const byUrgency = (a: QueueItem, b: QueueItem) => levelRank(b.severity) - levelRank(a.severity) || b.score - a.score || b.updatedAt - a.updatedAt;
+
+/** Close reasons of the closed incidents in view, when the list API does not carry them (read one by one, cached). */
+function useCloseReasons(ids: string[]): Map<string, { reason: string; by?: string }> {
+  const [m, setM] = useState(new Map<string, { reason: string; by?: string }>());
+  const asked = useRef(new Set<string>());
+  const key = ids.join('\u0000');
+  useEffect(() => {
+    const todo = key ? key.split('\u0000').filter((id) => !asked.current.has(id)) : [];
+    let stop = false;
+    (async () => {
+      for (const id of todo) {
+        asked.current.add(id);
+        try {
+          const d = await get<{ incident: Incident }>(`/api/v1/incidents/${encodeURIComponent(id)}`);
+          const i = d.incident;
+          const v = i.analystVerdict ?? i.verdict;
+          if (!stop) setM((old) => new Map(old).set(id, { reason: i.closeReason ?? v?.summary ?? 'closed', by: v?.by }));
+        } catch {
+          asked.current.delete(id);
+        }
+      }
+    })();
+    return () => {
+      stop = true;
+    };
+  }, [key]);
+  return m;
+}
 
 function useDebounced<T>(v: T, ms: number): T {
   const [d, setD] = useState(v);
@@ -61,17 +127,17 @@ export function Queue({ closed = false }: { closed?: boolean; session: SessionIn
   }, [actions.data]);
 
   const rows = useMemo<Row[]>(() => {
-    const list = (incidents.data?.incidents ?? []).filter((i) => {
-      if (!i || typeof i.id !== 'string' || i.mergedInto) return false;
+    const list = (incidents.data?.incidents ?? []).filter((x) => x && typeof x.id === 'string').map(toItem).filter((i) => {
+      if (i.mergedInto) return false;
       if (closed !== (i.status === 'closed')) return false;
       // The API filters too; repeat it so the view stays right whatever the server supports.
       if (severity && levelRank(i.severity) < levelRank(severity)) return false;
       if (status && !closed && i.status !== status) return false;
-      if (tactic && !(i.attack?.tactics ?? []).includes(tactic)) return false;
-      const ent = (kind: string, v: string) => !v || (i.entities ?? []).some((e) => e.kind === kind && String(e.display ?? e.value).toLowerCase().includes(v.toLowerCase()));
-      return ent('host', host) && ent('user', user);
+      if (tactic && !i.tactics.includes(tactic)) return false;
+      const has = (list: string[], v: string) => !v || list.some((x) => x.toLowerCase().includes(v.toLowerCase()));
+      return has(i.hosts, host) && has(i.users, user);
     });
-    if (closed) return list.sort((a, b) => (b.updatedAt ?? 0) - (a.updatedAt ?? 0)).map((inc) => ({ inc, pending: 0, group: 'closed' as const }));
+    if (closed) return list.sort((a, b) => b.updatedAt - a.updatedAt).map((inc) => ({ inc, pending: 0, group: 'closed' as const }));
     const person: Row[] = [];
     const rest: Row[] = [];
     for (const inc of list.sort(byUrgency)) {
@@ -82,6 +148,11 @@ export function Queue({ closed = false }: { closed?: boolean; session: SessionIn
     return [{ header: 'Needs a person', count: person.length }, ...person, { header: 'Other open incidents', count: rest.length }, ...rest];
   }, [incidents.data, pendingBy, closed, severity, status, tactic, host, user]);
 
+  const [range, setRange] = useState<[number, number]>([0, 40]);
+  const visibleClosed = useMemo(() => (closed ? rows.slice(range[0], range[1]).flatMap((r) => ('inc' in r && r.inc.closeReason === undefined ? [r.inc.id] : [])) : []), [closed, rows, range]);
+  const reasons = useCloseReasons(visibleClosed);
+  const onRange = useCallback((a: number, b: number) => setRange((old) => (old[0] === a && old[1] === b ? old : [a, b])), []);
+
   const render = (r: Row) => {
     if ('header' in r)
       return (
@@ -90,8 +161,9 @@ export function Queue({ closed = false }: { closed?: boolean; session: SessionIn
         </div>
       );
     const i = r.inc;
-    const hosts = (i.entities ?? []).filter((e) => e.kind === 'host').map((e) => text(e.display ?? e.value, 40));
-    const users = (i.entities ?? []).filter((e) => e.kind === 'user').map((e) => text(e.display ?? e.value, 40));
+    const hosts = i.hosts.map((h) => text(h, 40));
+    const users = i.users.map((u) => text(u, 40));
+    const reason = i.closeReason !== undefined ? { reason: i.closeReason, by: i.decidedBy } : reasons.get(i.id);
     return (
       <a
         className={`qrow ${r.group}`}
@@ -110,17 +182,17 @@ export function Queue({ closed = false }: { closed?: boolean; session: SessionIn
             {hosts.slice(0, 3).join(', ')}
             {hosts.length > 3 ? ` +${hosts.length - 3}` : ''}
             {users.length ? ` · ${users.slice(0, 3).join(', ')}${users.length > 3 ? ` +${users.length - 3}` : ''}` : ''}
-            {i.attack?.tactics?.length ? ` · ${i.attack.tactics.map((t) => tacticName(t)).slice(0, 4).join(' → ')}` : ''}
+            {i.tactics.length ? ` · ${i.tactics.map((t) => text(tacticName(t), 40)).slice(0, 4).join(' → ')}${i.tactics.length > 4 ? ' …' : ''}` : ''}
           </span>
         </span>
         {closed ? (
-          <span className="qreason" title={text(i.closeReason, 1000)}>
-            {text(i.closeReason || i.analystVerdict?.summary || i.verdict?.summary || 'closed', 160)}
-            <span className="muted small"> {text(i.analystVerdict?.by ?? i.verdict?.by ?? '', 60)}</span>
+          <span className="qreason" title={text(reason?.reason, 1000)} data-testid="close-reason">
+            {reason ? text(reason.reason, 160) : <span className="muted">…</span>}
+            <span className="muted small"> {text(reason?.by ?? '', 60)}</span>
           </span>
         ) : (
           <>
-            <Badge kind="verdict" value={verdictOf(i) ?? 'pending'} />
+            {i.verdict ? <Badge kind="verdict" value={i.verdict} /> : <span className="badge-gap" />}
             <Badge kind="status" value={i.status} />
             <span className="qnum" title="score">
               {Math.round(i.score ?? 0)}
@@ -177,7 +249,8 @@ export function Queue({ closed = false }: { closed?: boolean; session: SessionIn
       ) : (
         <>
           {!closed && actions.error && <div className="muted small">Pending approvals are not shown: the actions API is not available.</div>}
-          <VirtualList items={rows} rowHeight={52} height="calc(100vh - 150px)" render={render} label="incidents" testId="queue" />
+          {closed && rows.length === 0 && <div className="unavailable" data-testid="empty">No closed incidents{severity || hostIn || userIn || tactic ? ' match these filters' : ' yet'}.</div>}
+          <VirtualList items={rows} rowHeight={52} height="calc(100vh - 150px)" render={render} label="incidents" testId="queue" onRange={onRange} />
         </>
       )}
     </div>

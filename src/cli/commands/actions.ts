@@ -113,6 +113,15 @@ export function register(program: Command): void {
     for (const a of done) process.stdout.write((o.json ? JSON.stringify(a) : row(a)) + '\n');
     process.stdout.write(o.json ? '' : `${done.length} expired\n`);
   });
+  common(cmd.command('connectors').description('Configured connectors and their health checks')).action(async (o: Common) => {
+    const hs = await withResponder(o, async (r) => ({ dryRun: r.dryRun, list: await r.health() }));
+    if (o.json) process.stdout.write(JSON.stringify(hs) + '\n');
+    else {
+      if (hs.list.length === 0) process.stdout.write('no connectors configured: actions are previewed only (dry run)\n');
+      for (const h of hs.list) process.stdout.write(`${h.ok ? 'ok  ' : 'FAIL'} ${h.name.padEnd(16)} ${h.type.padEnd(9)} ${h.kinds.join(',').padEnd(40)} ${terminalSafe(h.detail)}\n`);
+    }
+    if (hs.list.some((h) => !h.ok)) process.exitCode = 1;
+  });
   common(cmd.command('kill-switch').description('Show, or turn on/off, the global kill switch').argument('[state]', 'on | off').option('--reason <text>', 'why (required to change it)')).action(
     async (state: string | undefined, o: Common & { reason?: string }) => {
       if (state !== undefined && state !== 'on' && state !== 'off') throw new GarrisonError('BAD_REQUEST', 'the state is on or off', { location: { field: 'state' } });

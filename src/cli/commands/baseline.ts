@@ -10,6 +10,8 @@
  *       validate a file and make it the saved state (nothing changes when it is invalid)
  *   garrison baseline mark-benign PATTERN --by WHO [--reason TEXT] [--factor F] [--data DIR]
  *       analyst feedback: lower the future score of anomalies matching PATTERN (audited)
+ *   garrison baseline sync-feedback [--since T] [--data DIR] [--json]
+ *       apply analysts' verdicts on incidents (stored feedback records) to the saved state
  *   garrison baseline status [--data DIR] [--json]  entities per model, feedback, audit trail
  */
 import path from 'node:path';
@@ -17,6 +19,7 @@ import type { Command } from 'commander';
 import { GarrisonError } from '../../core/errors.js';
 import { BaselineStage } from '../../baseline/stage.js';
 import { loadBaselineConfigFile } from '../../baseline/config.js';
+import { syncAnalystFeedback } from '../../baseline/feedback.js';
 import { exportFile, importFile, loadFromStore, parseTime, saveToStore, train } from '../../baseline/persist.js';
 import { openSqliteStore } from '../../store/sqlite/store.js';
 import type { Store } from '../../store/port.js';
@@ -134,6 +137,7 @@ export function register(program: Command): void {
     stage.recordAudit({ action: 'import', by: o.by, reason: `imported ${path.resolve(file)}` });
     await withStore(o.data, async (store) => {
       const bytes = await saveToStore(store, stage);
+      await store.appendAudit({ actor: `user:${o.by}`, action: 'baseline.import', target: path.resolve(file), doc: { entities: stage.entityCounts(), bytes } });
       out(`imported ${file}: ${Object.entries(stage.entityCounts()).map(([k, v]) => `${k} ${v}`).join(', ')} (${bytes} bytes saved)`);
     });
   });
@@ -154,7 +158,31 @@ export function register(program: Command): void {
       const { stage } = await loadStage(store, o.config);
       const e = stage.markBenign(pattern, { by: o.by, reason: o.reason, factor });
       await saveToStore(store, stage);
+      await store.appendAudit({ actor: `user:${o.by}`, action: 'baseline.mark_benign', target: e.pattern, doc: { factor: e.factor, reason: e.reason } });
       out(`marked benign: ${e.pattern} (factor ${e.factor}, by ${e.by})`);
+    });
+  });
+
+  dataOption(
+    cmd
+      .command('sync-feedback')
+      .description("apply analysts' verdicts on incidents (stored feedback) to the saved state: benign incidents lower their anomaly patterns' future score, a later non-benign verdict takes it back (audited)")
+      .option('--since <time>', 'only feedback updated at or after this time (ISO-8601 or epoch ms); default: all')
+      .option('--config <file>', 'baseline configuration (YAML)')
+      .option('--json', 'print the result as JSON'),
+  ).action(async (o: Common & { since?: string }) => {
+    const since = o.since === undefined ? undefined : parseTime(o.since, '--since');
+    await withStore(o.data, async (store) => {
+      const { stage } = await loadStage(store, o.config);
+      const r = await syncAnalystFeedback(store, stage, { since });
+      await saveToStore(store, stage);
+      if (o.json) out(JSON.stringify({ read: r.read, marked: r.marked, unmarked: r.unmarked, problems: r.problems.map((p) => p.toJSON()), cursor: r.cursor }, null, 2));
+      else {
+        out(`read ${r.read} feedback records: ${r.marked.length} patterns marked benign, ${r.unmarked.length} marks taken back`);
+        for (const m of r.marked) out(`marked: ${m.pattern} (incident ${m.incidentId}, by ${m.by})`);
+        for (const m of r.unmarked) out(`taken back: ${m.pattern} (incident ${m.incidentId}, by ${m.by})`);
+        for (const p of r.problems) out(`problem: ${p.code} ${p.message}`);
+      }
     });
   });
 

@@ -50,17 +50,24 @@ describe('garrison evtx dump', () => {
     expect(lines[0]).toMatchObject({ recordId: 1, chunk: 0, offset: 4608, file: good, fields: { EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational' } });
   });
 
-  it('reports problems on stderr with location and exits 1, still printing the readable records', async () => {
+  it('reports problems on stderr with location and exits 1; a chunk cut short is skipped unless --salvage', async () => {
     const r = await run(['evtx', 'dump', bad, '--format', 'jsonl']);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/bad\.evtx: chunk 0 offset 4096: EVTX_TRUNCATED/);
-    expect(r.out.trim().split('\n').length).toBeGreaterThan(0);
+    expect(r.err).toMatch(/bad\.evtx: chunk 0 offset 9000: EVTX_TRUNCATED .*chunk skipped/);
+    expect(r.out).toBe('');
+    const s = await run(['evtx', 'dump', bad, '--format', 'jsonl', '--salvage']);
+    expect(s.code).toBe(1);
+    expect(s.err).toMatch(/bad\.evtx: chunk 0 offset 9000: EVTX_TRUNCATED .*salvage/);
+    const recs = s.out.trim().split('\n').map((l) => JSON.parse(l) as { recordId: number; offset: number });
+    expect(recs.length).toBeGreaterThan(0);
+    expect(recs.length).toBeLessThan(21);
+    expect(recs.map((x) => x.recordId)).toEqual(recs.map((_, i) => i + 1)); // the complete records before the cut, in order
   });
 
   it('dumps a folder and rejects an unknown format', async () => {
     const r = await run(['evtx', 'dump', dir, '--format', 'jsonl']);
     expect(r.code).toBe(1); // bad.evtx is in the folder
-    expect(r.out.trim().split('\n').length).toBeGreaterThan(21);
+    expect(r.out.trim().split('\n').length).toBe(21); // good.evtx whole, nothing from the damaged chunk of bad.evtx
     await expect(run(['evtx', 'dump', good, '--format', 'csv'])).rejects.toMatchObject({ code: 'EVTX_BAD_FORMAT_OPTION' });
   });
 });

@@ -30,7 +30,7 @@ export function register(program: Command): void {
       const cfg = o.config ? loadSigmaConfigFile(o.config) : undefined;
       const set = loadRulePaths(paths);
       // Every rule is checked: status, level and enabled/disabled lists do not hide problems.
-      const matcher = new SigmaMatcher(set, { config: { placeholders: cfg?.placeholders, pipelines: cfg?.pipelines as never, exceptions: cfg?.exceptions, skipStatus: [] } });
+      const matcher = new SigmaMatcher(set, { config: { ...(cfg ?? {}), enabled: undefined, disabled: [], minLevel: undefined, skipStatus: [] } });
       const rejected = [...set.problems, ...matcher.problems];
       let correlations = 0;
       for (const c of set.correlations) {

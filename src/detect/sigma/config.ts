@@ -87,6 +87,7 @@ export function loadSigmaConfigFile(file: string): SigmaConfig {
   const prefix = nested !== undefined ? ['sigma', 'rules'] : [];
   const r = SigmaConfigSchema.safeParse((nested ?? value) ?? {});
   if (r.success) return r.data;
+  const found: GarrisonError[] = [];
   for (const i of r.error.issues) {
     const path = [...prefix, ...i.path.map((x) => (typeof x === 'number' ? x : String(x)))];
     let line: number | undefined;
@@ -94,7 +95,8 @@ export function loadSigmaConfigFile(file: string): SigmaConfig {
       const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;
       if (node?.range) line = lc.linePos(node.range[0]).line;
     }
-    pl.add(new GarrisonError('SIGMA_CONFIG_INVALID', `${path.join('.') || '(config)'}: ${i.message}`, { location: { file, line } }));
+    found.push(new GarrisonError('SIGMA_CONFIG_INVALID', `${path.join('.') || '(config)'}: ${i.message}`, { location: { file, line } }));
   }
+  for (const g of found.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0))) pl.add(g);
   throw new GarrisonError('SIGMA_CONFIG_INVALID', pl.format(), { location: { file }, details: { problems: pl.problems.map((p) => p.toJSON()) } });
 }

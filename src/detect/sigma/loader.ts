@@ -6,7 +6,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GarrisonError } from '../../core/errors.js';
+import { compileDetection } from './compile.js';
 import { parseDocs } from './rule.js';
+import { DEFAULT_PLACEHOLDER } from './values.js';
 import type { SigmaFilter, SigmaRule } from './types.js';
 import { readYamlDocs, type YDoc } from './yaml.js';
 
@@ -67,7 +69,11 @@ export function loadText(text: string, file: string, into: LoadedSet, seen = new
   into.problems.push(...problems);
   for (const p of parseDocs(docs, file)) {
     if (p.kind === 'problem') into.problems.push(p.error);
-    else if (p.kind === 'filter') into.filters.push(p.filter);
+    else if (p.kind === 'filter') {
+      const bad = checkFilter(p.filter);
+      if (bad) into.problems.push(bad);
+      else into.filters.push(p.filter);
+    }
     else if (p.kind === 'correlation') into.correlations.push({ doc: p.doc, file });
     else {
       const prev = seen.get(p.rule.id);
@@ -79,6 +85,42 @@ export function loadText(text: string, file: string, into: LoadedSet, seen = new
       into.rules.push(p.rule);
     }
   }
+}
+
+/**
+ * Compiles a filter's searches and condition once (field names as written, any placeholder
+ * resolvable) so that a broken filter is reported with its own file:line and dropped, instead of
+ * failing every rule it names when the matcher adds it to them.
+ */
+function checkFilter(f: SigmaFilter): GarrisonError | undefined {
+  try {
+    compileDetection(f.searches, [f.condition], { mapField: (n) => [n], placeholders: { [DEFAULT_PLACEHOLDER]: ['x'] } }, { file: f.source.file, lineOf: f.lineOf, base: ['filter'] });
+    return undefined;
+  } catch (e) {
+    if (e instanceof GarrisonError) return new GarrisonError(e.code, `filter '${f.title}': ${e.message}`, { location: { file: f.source.file, line: e.location?.line ?? f.source.line, field: e.location?.field } });
+    throw e;
+  }
+}
+
+/**
+ * Drops (and reports) filters none of whose `rules` names a loaded rule: they would silently apply
+ * to nothing (a typo in an id or name).
+ */
+export function checkFilterTargets(set: LoadedSet): void {
+  const known = new Set<string>();
+  for (const r of set.rules) {
+    known.add(r.id);
+    if (r.name) known.add(r.name);
+  }
+  set.filters = set.filters.filter((f) => {
+    if (f.rules.some((r) => known.has(r))) return true;
+    set.problems.push(
+      new GarrisonError('SIGMA_FILTER_INVALID', `filter '${f.title}' names no loaded rule (${f.rules.slice(0, 5).join(', ')}${f.rules.length > 5 ? ', …' : ''})`, {
+        location: { file: f.source.file, line: f.lineOf?.(['filter', 'rules']) ?? f.source.line },
+      }),
+    );
+    return false;
+  });
 }
 
 /** Loads every rule file under the given files/directories. */
@@ -103,5 +145,6 @@ export function loadRulePaths(paths: string[]): LoadedSet {
       loadText(text, file, set, seen);
     }
   }
+  checkFilterTargets(set);
   return set;
 }

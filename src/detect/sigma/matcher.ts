@@ -70,26 +70,53 @@ type Found = readonly number[];
 const NOTHING: Found = [];
 const KIND_PRE = 0, KIND_SUF = 1, KIND_AC = 2;
 
+/** Memory budget shared by all value caches of one matcher (in UTF-16 code units, entries counted as 32). */
+interface CacheBudget {
+  used: number;
+  readonly max: number;
+}
+/** 8M units: at most ~16 MB of cached value text per matcher, whatever the input. */
+const CACHE_BUDGET_UNITS = 8 * 1024 * 1024;
+const ENTRY_UNITS = 32;
+
 /** Per-field cache of scan results with an adaptive on/off switch (see FieldIndex.cache). */
 class ValueCache {
   static readonly MAX_ENTRIES = 4096;
   static readonly MAX_VALUE_LENGTH = 2048;
-  /** Shorter values are scanned directly (cheaper than a look-up). */
-  static readonly MIN_VALUE_LENGTH = 0;
   /** Look-ups per judgement window; below MIN_HIT_RATE in a window the cache is switched off. */
   static readonly WINDOW = 2048;
   static readonly MIN_HIT_RATE = 0.25;
   /** Scans to wait, once switched off, before trying again. */
   static readonly RETRY_AFTER = 65_536;
-  readonly map = new Map<string | number, Found>();
+  readonly map = new Map<string, Found>();
   on = true;
   lookups = 0;
   hits = 0;
   offScans = 0;
+  /** Budget units this cache holds. */
+  private units = 0;
+
+  constructor(private readonly budget: CacheBudget) {}
+
+  /** Adds a value's findings: the cache starts over when full or when the matcher's budget is spent. */
+  put(s: string, found: Found): void {
+    const u = s.length + ENTRY_UNITS;
+    if (this.map.size >= ValueCache.MAX_ENTRIES || this.budget.used + u > this.budget.max) this.empty();
+    if (this.budget.used + u > this.budget.max) return;
+    this.map.set(s, found);
+    this.units += u;
+    this.budget.used += u;
+  }
+
+  private empty(): void {
+    this.map.clear();
+    this.budget.used -= this.units;
+    this.units = 0;
+  }
 
   /** Back to the initial state (empty, on). */
   reset(): void {
-    this.map.clear();
+    this.empty();
     this.on = true;
     this.lookups = 0;
     this.hits = 0;
@@ -101,7 +128,7 @@ class ValueCache {
     if (this.lookups < ValueCache.WINDOW) return;
     if (this.hits < this.lookups * ValueCache.MIN_HIT_RATE) {
       this.on = false;
-      this.map.clear();
+      this.empty();
       this.offScans = 0;
     }
     this.lookups = 0;
@@ -125,7 +152,7 @@ class Bucket {
   literals = 0;
   constructor(readonly route: Route) {}
 
-  build(acCache: Map<string, AhoCorasick>, valueCache: boolean): void {
+  build(acCache: Map<string, AhoCorasick>, valueCache: boolean, budget: CacheBudget): void {
     type Lits = Map<string, Set<number>>;
     const byField = new Map<string, { contains: Lits; prefix: Lits; suffix: Lits; exact: Lits }>();
     const always: number[] = [];
@@ -214,7 +241,7 @@ class Bucket {
         this.acBytes += fi.suf.bytes() + fi.sufStart.byteLength + fi.sufIds.byteLength;
         this.literals += lits.length;
       }
-      if (valueCache) fi.cache = new ValueCache();
+      if (valueCache) fi.cache = new ValueCache(budget);
       this.index.push(fi);
     }
     this.mark = new Uint32Array(this.entries.length);
@@ -328,7 +355,7 @@ class Bucket {
   /** Scans one value of a field (through the field's value cache when it is on). */
   private scan(ix: FieldIndex, s: string): void {
     const c = ix.cache;
-    if (c === undefined || s.length > ValueCache.MAX_VALUE_LENGTH || s.length < ValueCache.MIN_VALUE_LENGTH) {
+    if (c === undefined || s.length > ValueCache.MAX_VALUE_LENGTH) {
       this.scanRaw(ix, s);
       return;
     }
@@ -350,8 +377,7 @@ class Bucket {
     this.scanRaw(ix, s);
     this.recording = false;
     const rec = this.rec;
-    if (c.map.size >= ValueCache.MAX_ENTRIES) c.map.clear();
-    c.map.set(s, rec.length === 0 ? NOTHING : rec.slice());
+    c.put(s, rec.length === 0 ? NOTHING : rec.slice());
     if (c.lookups >= ValueCache.WINDOW) c.judge();
   }
 
@@ -431,11 +457,12 @@ class Plan {
   private kwSlot = new Int32Array(0);
   private kwPat = new Int32Array(0);
   private readonly kwSlots: Slot[] = [];
-  private readonly kwCache = new ValueCache();
+  private readonly kwCache: ValueCache;
   private readonly kwRec: number[] = [];
   private kwRecording = false;
 
-  constructor(readonly buckets: readonly Bucket[], valueCache: boolean) {
+  constructor(readonly buckets: readonly Bucket[], valueCache: boolean, budget: CacheBudget) {
+    this.kwCache = new ValueCache(budget);
     const lits = new Map<string, number[]>();
     for (const b of buckets) {
       if (b.entries.length === 0) continue;
@@ -499,7 +526,13 @@ class Plan {
       const x = f[key];
       const slots = byField.get(key);
       if (slots !== undefined) for (let i = 0; i < slots.length; i++) slots[i].b.scanDirect(slots[i].ix, x, v);
-      if (kw) this.keywordValue(x, 0);
+      if (kw) {
+        if (typeof x !== 'string') this.keywordValue(x, 0);
+        else if (x.length >= this.kwMin) {
+          if (this.kwSkip) this.kwScanner!.search(x, this.onKeyword);
+          else this.keywordScan(x);
+        }
+      }
     }
     const dotted = this.dotted;
     for (let i = 0; i < dotted.length; i++) {
@@ -547,8 +580,7 @@ class Plan {
       this.kwRecording = true;
       this.kwScanner!.search(s, this.onKeyword);
       this.kwRecording = false;
-      if (c.map.size >= ValueCache.MAX_ENTRIES) c.map.clear();
-      c.map.set(s, this.kwRec.length === 0 ? NOTHING : this.kwRec.slice());
+      c.put(s, this.kwRec.length === 0 ? NOTHING : this.kwRec.slice());
     }
     if (c.lookups >= ValueCache.WINDOW) c.judge();
   }
@@ -623,6 +655,7 @@ export class SigmaMatcher {
   private routeCacheSize = 0;
   private readonly plans = new Map<string, Plan>();
   private readonly valueCache: boolean;
+  private readonly cacheBudget: CacheBudget = { used: 0, max: CACHE_BUDGET_UNITS };
   private readonly skipped: { rule: SigmaRule; reason: string }[] = [];
 
   constructor(set: Pick<LoadedSet, 'rules' | 'filters'>, opts: MatcherOptions = {}) {
@@ -707,7 +740,7 @@ export class SigmaMatcher {
       }
     }
     const acCache = new Map<string, AhoCorasick>();
-    for (const b of this.buckets.values()) b.build(acCache, this.valueCache);
+    for (const b of this.buckets.values()) b.build(acCache, this.valueCache, this.cacheBudget);
   }
 
   /**
@@ -799,7 +832,7 @@ export class SigmaMatcher {
       // Plans are shared by every envelope that reaches the same buckets.
       const key = buckets.map((b) => b.route.key).join('\u0000');
       plan = this.plans.get(key);
-      if (plan === undefined) this.plans.set(key, (plan = new Plan(buckets, this.valueCache)));
+      if (plan === undefined) this.plans.set(key, (plan = new Plan(buckets, this.valueCache, this.cacheBudget)));
       entry.plans[mask] = plan;
     }
     return plan;

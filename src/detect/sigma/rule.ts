@@ -113,7 +113,7 @@ function parseOne(d: YDoc, v: YMap, file: string): ParsedDoc {
     const logsource = parseLogsource(v.logsource) ?? {};
     return {
       kind: 'filter',
-      filter: { id: str(v.id) ?? stableId(file, title, d.line), title, logsource, rules, searches, condition: cond, source: { file, line: d.line } },
+      filter: { id: str(v.id) ?? stableId(file, title, d.line), title, logsource, rules, searches, condition: cond, source: { file, line: d.line }, lineOf: d.lineOf },
     };
   }
   if (!title) return bad('SIGMA_RULE_INVALID', "'title' is missing or not a string", ['title']);

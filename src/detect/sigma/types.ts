@@ -54,4 +54,6 @@ export interface SigmaFilter {
   searches: Record<string, YValue>;
   condition: string;
   source: { file: string; line: number };
+  /** Line of a key path inside the filter document, e.g. ['filter', 'condition'] (optional: filters built in code have none). */
+  lineOf?: (path: (string | number)[]) => number | undefined;
 }

@@ -52,6 +52,8 @@ export const prevalenceStep: StepModule<z.output<typeof params>> = {
             firstSeen: first?.time,
             firstSeenInWindow: firstInWindow,
             eventsBefore: before.length,
+            /** Events where it is a network destination (DNS, connection, web) rather than, say, a cloud service principal. */
+            asDestination: r.events.filter((e) => ['network_activity', 'dns_activity', 'http_activity'].includes(e.class.name)).length,
             hosts: hosts.length,
             users: users.length,
             sampleUsers: users.slice(0, 10),

@@ -79,7 +79,7 @@ export function judge(ledger: Ledger, incident: Incident, cfg: VerdictConfig, de
 
   // --- prevalence / first-seen
   const prev = facts(ev, 'prevalence');
-  const rareExt = prev.filter((p) => (p.facts.type === 'domain' || p.facts.type === 'ip') && p.facts.firstSeenInWindow && Number(p.facts.hosts) <= 1 && Number(p.facts.users) <= 1);
+  const rareExt = prev.filter((p) => ((p.facts.type === 'domain' && Number(p.facts.asDestination ?? 1) > 0) || p.facts.type === 'ip') && p.facts.firstSeenInWindow && Number(p.facts.hosts) <= 1 && Number(p.facts.users) <= 1);
   if (rareExt.length) add('rare_external', W.rare_external, `external ${rareExt.map((p) => `${p.facts.type} ${p.facts.value}`).slice(0, 3).join(', ')} first seen in the window, by one host or account only`, rareExt);
   const newProg = prev.filter((p) => p.facts.type === 'program' && p.facts.firstSeenInWindow && Number(p.facts.hosts) <= 1);
   if (newProg.length) add('new_program', W.new_program, `program ${newProg.map((p) => p.facts.value).slice(0, 3).join(', ')} never seen before in the fleet`, newProg);

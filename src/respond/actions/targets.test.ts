@@ -37,6 +37,7 @@ describe('targets', () => {
     expect(canonicalTarget({ type: 'account', account: 'CORP\\Alice' })).toEqual({ type: 'account', account: 'corp\\alice' });
     expect(bareAccount('corp\\alice')).toBe('alice');
     expect(bareAccount('alice@corp.example')).toBe('alice');
+    expect(canonicalTarget({ type: 'account', account: 'arn:aws:iam::123456789012:user/ci-deployer' })).toEqual({ type: 'account', account: 'arn:aws:iam::123456789012:user/ci-deployer' });
     expect(code(() => canonicalTarget({ type: 'account', account: 'a*)(uid=*' }))).toBe('RESPOND_TARGET_INVALID');
     expect(code(() => canonicalTarget({ type: 'host', host: 'ws1/../../etc' }))).toBe('RESPOND_TARGET_INVALID');
     expect(code(() => canonicalTarget({ type: 'process', host: 'ws1' }))).toBe('RESPOND_TARGET_INVALID');

@@ -114,8 +114,9 @@ export function parseBlockDomain(input: string, field = 'target.domain'): string
 export function parseAccount(input: string, field = 'target.account'): string {
   if (typeof input !== 'string') throw bad(field, 'expected an account name');
   const s = input.trim();
-  if (!/^[A-Za-z0-9][A-Za-z0-9._$@\\ -]{0,255}$/.test(s) || s.length > 256) {
-    throw bad(field, `'${printable(s)}' is not an account name (letters, digits and . _ $ @ \\ - space, at most 256)`);
+  // Letters, digits and the separators of Windows, UPN and cloud identities (IAM names, ARNs).
+  if (!/^[A-Za-z0-9][A-Za-z0-9._$@\\ :/+=,-]{0,255}$/.test(s) || s.length > 256) {
+    throw bad(field, `'${printable(s)}' is not an account name (letters, digits and . _ $ @ \\ : / + = , - space, at most 256)`);
   }
   if ((s.match(/\\/g) ?? []).length > 1 || (s.match(/@/g) ?? []).length > 1) throw bad(field, `'${printable(s)}' has more than one domain separator`);
   return s.toLowerCase();

@@ -14,6 +14,8 @@ export interface ConnectorCall {
   idempotencyKey: string;
   /** Extra text for notifications (incident summary, action list). */
   message?: string;
+  /** Time to live of a reversible action: connectors that can make the system expire it themselves do (a backstop if Garrison is down). */
+  ttlMs?: number;
 }
 
 export interface ConnectorHealth {
@@ -40,6 +42,8 @@ export interface Connector {
   apply(kind: ForwardKind, target: ActionTarget, call: ConnectorCall): Promise<void>;
   /** Removes the effect. Idempotent. Only for reversible kinds. */
   revert(kind: ForwardKind, target: ActionTarget, call: ConnectorCall): Promise<void>;
+  /** Extends a system-side expiry set by apply (call.ttlMs = the new TTL from now). Optional. */
+  renew?(kind: ForwardKind, target: ActionTarget, call: ConnectorCall): Promise<void>;
   /** Networks this connector needs to keep reachable (management allow-list): never blocked. */
   protectedNetworks?(): string[];
   /** Accounts this connector itself uses: never disabled. */

@@ -1,8 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runStoreContract, fixtureEvents, makeEvent } from '../contract.js';
+import Database from 'better-sqlite3';
 import { openSqliteStore } from './store.js';
 import { isGarrisonError } from '../../core/errors.js';
 
@@ -108,6 +109,76 @@ describe('sqlite store specifics', () => {
       expect(() => db.prepare('DELETE FROM audit').run()).toThrow(/append-only/);
     } finally {
       db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('multi-row inserts: exact stored, duplicate and byte counts when duplicates fall inside a 32-row statement', async () => {
+    const dir = tmp();
+    const store = openSqliteStore({ file: join(dir, 'g.db'), fts: 'off' });
+    try {
+      const all = Array.from({ length: 100 }, (_, i) => makeEvent({ at: i, host: `H${i % 7}`, user: i % 3 ? `u${i % 5}` : undefined, fields: { n: i, pad: 'x'.repeat(i) } }, i));
+      const r1 = await store.appendEvents(all.slice(0, 70));
+      expect(r1).toEqual({ stored: 70, duplicates: 0 });
+      const s1 = await store.stats();
+      // Second batch: 10 already stored (inside the first 32-row chunk), 30 new, plus an in-batch repeat.
+      const r2 = await store.appendEvents([...all.slice(60, 100), all[99]]);
+      expect(r2).toEqual({ stored: 30, duplicates: 11 });
+      const s2 = await store.stats();
+      expect(s2.events).toBe(100);
+      expect(s2.duplicates).toBe(11);
+      // Bytes grew by exactly the 30 new rows.
+      const db = new Database(join(dir, 'g.db'), { readonly: true });
+      const sum = db.prepare('SELECT total(bytes) FROM events WHERE seq > ?').pluck().get(s1.maxSeq) as number;
+      const total = db.prepare('SELECT total(bytes) FROM events').pluck().get() as number;
+      db.close();
+      expect(s2.eventBytes - s1.eventBytes).toBe(sum);
+      expect(s2.eventBytes).toBe(total);
+      // Hosts and users interned once each, events read back as given.
+      const got = await store.getEvents(all.map((e) => e.id));
+      expect(got.length).toBe(100);
+      expect(got.find((e) => e.id === all[42].id)).toEqual(all[42]);
+      expect((await store.search('host:h3', { limit: 100 })).events.length).toBe(all.filter((e) => e.entities.host === 'H3').length);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checkpoints the WAL in the worker thread, also with FTS off (the writer never does below the safety threshold)', async () => {
+    const dir = tmp();
+    const file = join(dir, 'g.db');
+    const store = openSqliteStore({ file, fts: 'off', checkpointMs: 20 });
+    try {
+      await store.init();
+      const before = statSync(file).size;
+      const evs = Array.from({ length: 2000 }, (_, i) => makeEvent({ at: i, host: 'H', fields: { n: i, pad: 'y'.repeat(400) } }, i));
+      await store.appendEvents(evs);
+      // The rows reach the main database file only through a checkpoint.
+      let size = statSync(file).size;
+      for (let i = 0; i < 200 && size < before + 500_000; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        size = statSync(file).size;
+      }
+      expect(size).toBeGreaterThan(before + 500_000);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("with checkpoint 'inline' and a small batch, nothing is checkpointed by a worker", async () => {
+    const dir = tmp();
+    const file = join(dir, 'g.db');
+    const store = openSqliteStore({ file, fts: 'off', checkpoint: 'inline' });
+    try {
+      await store.init();
+      const before = statSync(file).size;
+      await store.appendEvents(Array.from({ length: 300 }, (_, i) => makeEvent({ at: i, host: 'H', fields: { n: i, pad: 'z'.repeat(400) } }, i)));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(statSync(file).size).toBe(before);
+    } finally {
+      await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -300,3 +300,29 @@ describe('building blocks', () => {
     }
   });
 });
+
+describe('stream and shutdown', () => {
+  it('ends open streams when the server shuts down (close does not wait for them)', async () => {
+    const t = await startTestServer();
+    const res = await fetch(`${t.url}/api/v1/stream`, { headers: { authorization: `Bearer ${API_TOKEN}` } });
+    const reader = res.body!.getReader();
+    await reader.read();
+    const t0 = Date.now();
+    await t.stop();
+    expect(Date.now() - t0).toBeLessThan(5000);
+    let done = false;
+    for (let i = 0; i < 10 && !done; i++) done = (await reader.read().catch(() => ({ done: true }))).done;
+    expect(done).toBe(true);
+  });
+});
+
+describe('garrison users: password sources', () => {
+  it('reads the password from GARRISON_USER_PASSWORD, else from piped stdin, and enforces the policy', async () => {
+    const { readPassword } = await import('../../cli/commands/users.js');
+    const { Readable } = await import('node:stream');
+    expect(await readPassword({ GARRISON_USER_PASSWORD: 'from the environment' })).toBe('from the environment');
+    const piped = Object.assign(Readable.from(['from stdin pipe 1\n']), { isTTY: false }) as unknown as NodeJS.ReadStream;
+    expect(await readPassword({}, piped)).toBe('from stdin pipe 1');
+    await expect(readPassword({ GARRISON_USER_PASSWORD: 'short' })).rejects.toMatchObject({ code: 'USER_INVALID' });
+  });
+});

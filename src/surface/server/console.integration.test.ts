@@ -129,6 +129,17 @@ describe('console: the analyst flow on the demo scenario', () => {
     // A viewer cannot give feedback either.
     expect(await page.getByTestId('feedback').getByRole('button', { name: 'Record' }).isDisabled()).toBe(true);
   });
+  it('updates the queue live when an incident arrives (server-sent events), without a reload', async () => {
+    await page.goto(`${s.url}/`);
+    await page.getByTestId('queue-row').first().waitFor();
+    expect(await page.getByTestId('live').textContent()).toBe('live');
+    await page.evaluate(() => ((globalThis as any).__marker = 'same page'));
+    const now = Date.now();
+    const inc = { id: 'inc-live-arrival', tenant: 'default', title: 'Arrived while the queue was open', summary: '', status: 'needs_review', severity: 'critical', score: 99, confidence: 0.9, createdAt: now, updatedAt: now, firstSeen: now, lastSeen: now, signalIds: [], attack: { tactics: [], techniques: [] }, stages: [], entities: [], scoring: [], mergedFrom: [], revision: 1 };
+    await s.ctx.store.putRecords('incidents', [{ id: inc.id, tenant: 'default', status: inc.status, ref: '', createdAt: now, updatedAt: now, doc: inc }]);
+    await page.locator('[data-testid=queue-row][data-incident="inc-live-arrival"]').waitFor({ timeout: 10_000 });
+    expect(await page.evaluate(() => (globalThis as any).__marker)).toBe('same page');
+  });
 });
 
 describe('console: attacker-controlled values never execute', () => {
@@ -188,6 +199,7 @@ describe('console: attacker-controlled values never execute', () => {
     await inert();
     await page.getByRole('link', { name: 'Auto-closed' }).click();
     await page.getByTestId('queue-row').first().waitFor();
+    await expect.poll(async () => page.getByTestId('close-reason').first().textContent()).toContain('benign: JaVaScRiPt:window.__xss=3 <a href="javascript:alert(1)">click</a>');
     await inert();
     await page.goto(`${s.url}/incidents/inc-xss`);
     await page.getByTestId('incident-title').waitFor();
@@ -217,6 +229,11 @@ describe('console: attacker-controlled values never execute', () => {
     await page.getByLabel('query').fill('payload');
     await page.getByRole('button', { name: 'Search', exact: true }).click();
     await page.getByTestId('hunt-results').getByTestId('event-row').first().waitFor();
+    expect(await page.getByTestId('result-count').textContent()).toContain(`27 event(s)`);
+    expect(await page.getByTestId('histogram').locator('rect').count()).toBe(60);
+    await page.getByLabel('search name').fill('all payload events');
+    await page.getByRole('button', { name: 'Save search' }).click();
+    await page.locator('aside.saved button.linkish', { hasText: 'all payload events' }).waitFor();
     await page.getByTestId('hunt-results').getByTestId('event-row').nth(4).click();
     await page.getByTestId('event-raw').waitFor();
     await inert();

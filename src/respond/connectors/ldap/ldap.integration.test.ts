@@ -126,6 +126,8 @@ describe('LDAP connector against a real slapd (ppolicy)', () => {
     const c = conn();
     await expect(c.observe('disable_account', { type: 'account', account: 'nobody' })).rejects.toMatchObject({ code: 'RESPOND_PRECONDITION_FAILED' });
     await expect(c.observe('disable_account', { type: 'account', account: 'a*)(uid=*' })).rejects.toMatchObject({ code: 'RESPOND_TARGET_INVALID' });
+    // Allowed characters that mean something in DNs / filters are escaped, not interpreted.
+    await expect(c.observe('disable_account', { type: 'account', account: 'alice,ou=people' })).rejects.toMatchObject({ code: 'RESPOND_PRECONDITION_FAILED' });
     expect(c.protectedAccounts()).toContain('garrison');
   });
 

@@ -32,7 +32,7 @@ export class MemoryConnector implements Connector {
   /** `${kind}|${targetKey}` of every effect in force. */
   readonly state = new Set<string>();
   /** Every call, in order (for tests). */
-  readonly calls: { op: string; kind: ForwardKind; key: string; idempotencyKey?: string }[] = [];
+  readonly calls: { op: string; kind: ForwardKind; key: string; idempotencyKey?: string; ttlMs?: number }[] = [];
   readonly sent: { channel: string; subject: string; message?: string }[] = [];
   private failures: InjectedFailure[] = [];
   private readonly mgmt: string[];
@@ -73,7 +73,7 @@ export class MemoryConnector implements Connector {
   }
 
   async apply(kind: ForwardKind, t: ActionTarget, call: ConnectorCall): Promise<void> {
-    this.calls.push({ op: 'apply', kind, key: targetKey(t), idempotencyKey: call.idempotencyKey });
+    this.calls.push({ op: 'apply', kind, key: targetKey(t), idempotencyKey: call.idempotencyKey, ttlMs: call.ttlMs });
     if (this.maybeFail('apply')?.silent) return;
     if (kind === 'notify' && t.type === 'channel') {
       this.sent.push({ channel: t.channel, subject: t.subject, message: call.message });
@@ -86,6 +86,11 @@ export class MemoryConnector implements Connector {
     this.calls.push({ op: 'revert', kind, key: targetKey(t), idempotencyKey: call.idempotencyKey });
     if (this.maybeFail('revert')?.silent) return;
     this.state.delete(MemoryConnector.key(kind, t));
+  }
+
+  async renew(kind: ForwardKind, t: ActionTarget, call: ConnectorCall): Promise<void> {
+    this.calls.push({ op: 'renew', kind, key: targetKey(t), idempotencyKey: call.idempotencyKey, ttlMs: call.ttlMs });
+    if (!this.state.has(MemoryConnector.key(kind, t))) throw permanent(`${this.name}: nothing to renew for ${MemoryConnector.key(kind, t)}`);
   }
 
   protectedNetworks(): string[] {

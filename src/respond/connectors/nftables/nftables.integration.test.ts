@@ -127,6 +127,25 @@ describe('nftables connector against the kernel (network namespace)', () => {
     expect(await fw.listSet('blocked4')).toEqual([]);
   });
 
+  it('kernel timeouts lift a block even when Garrison is gone; renew extends them atomically', async () => {
+    const fw2 = new NftablesConnector('fw', { netns: NS, managementNetworks: [MGMT], timeoutGraceMs: 0 });
+    const one = { type: 'ip' as const, cidr: PEER };
+    await fw2.apply('block_ip', one, { actionId: 'a4', idempotencyKey: 'k4', ttlMs: 1000 });
+    expect(await fw2.observe('block_ip', one)).toBe(true);
+    expect(await pingFromHost(PEER)).toBe(false);
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await fw2.observe('block_ip', one)).toBe(false);
+    expect(await pingFromHost(PEER)).toBe(true);
+    await fw2.apply('block_ip', one, { actionId: 'a5', idempotencyKey: 'k5', ttlMs: 60_000 });
+    const before = (await fw2.expiresIn('block_ip', one))!;
+    expect(before).toBeLessThanOrEqual(60);
+    await fw2.renew('block_ip', one, { actionId: 'a5', idempotencyKey: 'k5r', ttlMs: 3_600_000 });
+    expect(await fw2.expiresIn('block_ip', one)).toBeGreaterThan(3500);
+    expect(await pingFromHost(PEER)).toBe(false);
+    await fw2.revert('block_ip', one, { actionId: 'a5', idempotencyKey: 'k5u' });
+    expect(await pingFromHost(PEER)).toBe(true);
+  });
+
   it('the responder isolates through the real firewall and its rollback restores connectivity', async () => {
     const ts = await tempStore();
     const store = ts.store;

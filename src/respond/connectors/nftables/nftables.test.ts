@@ -13,7 +13,7 @@ function fakeNft(): { path: string; log: string } {
   const path = join(dir, 'nft');
   writeFileSync(
     path,
-    `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a" >> '${log}'; done\necho '--' >> '${log}'\nif [ "$1" = "-j" ]; then echo '{"nftables":[{"set":{"name":"x","elem":["203.0.113.9",{"prefix":{"addr":"10.1.0.0","len":16}}]}}]}'; fi\nexit 0\n`,
+    `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a" >> '${log}'; done\necho '--' >> '${log}'\nif [ "$1" = "-j" ]; then echo '{"nftables":[{"set":{"name":"x","flags":["interval","timeout"],"elem":["203.0.113.9",{"prefix":{"addr":"10.1.0.0","len":16}}]}}]}'; fi\nexit 0\n`,
   );
   chmodSync(path, 0o755);
   return { path, log };
@@ -55,6 +55,9 @@ describe('nftables connector (no kernel)', () => {
     // Already present: no second add.
     await c.apply('block_ip', { type: 'ip', cidr: '203.0.113.9' }, { actionId: 'a', idempotencyKey: 'k' });
     expect(readFileSync(f.log, 'utf8').match(/^add$/gm)).toHaveLength(1);
+    // A TTL becomes a kernel timeout (TTL + grace) on the element.
+    await c.apply('block_ip', { type: 'ip', cidr: '198.51.100.7' }, { actionId: 'b', idempotencyKey: 'k', ttlMs: 3_600_000 });
+    expect(readFileSync(f.log, 'utf8').split('--\n').map((x) => x.trim().split('\n'))).toContainEqual(['add', 'element', 'inet', 'garrison', 'blocked4', '{', '198.51.100.7', 'timeout', '4500s', '}']);
   });
 
   it('a missing nft binary is a clear permanent failure', async () => {

@@ -45,6 +45,13 @@ export const NftablesConfigSchema = z.strictObject({
   /** Chain priority (lower runs earlier). */
   priority: z.number().int().min(-400).max(400).default(-10),
   timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * Give every element a kernel timeout of TTL + timeoutGraceMs: if Garrison is down when an action
+   * expires, the kernel still lifts the block / isolation. Garrison's own expiry (audited) normally
+   * comes first. Needs a table created with timeout sets (a new table is).
+   */
+  kernelTimeouts: z.boolean().default(true),
+  timeoutGraceMs: z.number().int().min(0).max(7 * 86_400_000).default(15 * 60_000),
 });
 export type NftablesConfig = z.input<typeof NftablesConfigSchema>;
 
@@ -79,6 +86,8 @@ export class NftablesConnector implements Connector {
         p.stderr.on('data', (d: Buffer) => (err += d.toString()));
         p.on('error', (e) => reject(transient(`${this.name}: cannot run ${cmd}: ${e.message}`, e)));
         p.on('close', (code) => (code === 0 ? resolve(out) : reject(this.classify(err || `exit ${code}`))));
+        // A child that exits without reading stdin must not crash us (EPIPE): its exit code decides.
+        p.stdin.on('error', () => undefined);
         p.stdin.end(stdin);
         return;
       }
@@ -104,14 +113,17 @@ export class NftablesConnector implements Connector {
     const t = this.cfg.table;
     const pr = this.cfg.priority;
     const mg = this.mgmtElements();
-    const set = (n: string, type: string, interval: boolean, elems: string[]) =>
-      `  set ${n} { type ${type};${interval ? ' flags interval;' : ''}${elems.length ? ` elements = { ${elems.join(', ')} };` : ''} }`;
+    const kt = this.cfg.kernelTimeouts;
+    const set = (n: string, type: string, interval: boolean, elems: string[], timeout = false) => {
+      const flags = [...(interval ? ['interval'] : []), ...(timeout && kt ? ['timeout'] : [])];
+      return `  set ${n} { type ${type};${flags.length ? ` flags ${flags.join(', ')};` : ''}${elems.length ? ` elements = { ${elems.join(', ')} };` : ''} }`;
+    };
     return [
       `table inet ${t} {`,
-      set('blocked4', 'ipv4_addr', true, []),
-      set('blocked6', 'ipv6_addr', true, []),
-      set('isolated4', 'ipv4_addr', false, []),
-      set('isolated6', 'ipv6_addr', false, []),
+      set('blocked4', 'ipv4_addr', true, [], true),
+      set('blocked6', 'ipv6_addr', true, [], true),
+      set('isolated4', 'ipv4_addr', false, [], true),
+      set('isolated6', 'ipv6_addr', false, [], true),
       set('mgmt4', 'ipv4_addr', true, mg.ipv4),
       set('mgmt6', 'ipv6_addr', true, mg.ipv6),
       `  chain input { type filter hook input priority ${pr}; policy accept;`,
@@ -181,6 +193,12 @@ export class NftablesConnector implements Connector {
       if (mg.ipv4.length) lines.push(`add element inet ${this.cfg.table} mgmt4 { ${mg.ipv4.join(', ')} }`);
       if (mg.ipv6.length) lines.push(`add element inet ${this.cfg.table} mgmt6 { ${mg.ipv6.join(', ')} }`);
       await this.run(['-f', '-'], lines.join('\n') + '\n');
+      if (this.cfg.kernelTimeouts) {
+        const flags = await this.setFlags('blocked4');
+        if (!flags.includes('timeout')) {
+          throw permanent(`${this.name}: table inet ${this.cfg.table} was created without element timeouts; delete it (nft delete table inet ${this.cfg.table}) to let Garrison recreate it, or set kernelTimeouts: false`);
+        }
+      }
     }
     this.ensured = true;
   }
@@ -214,6 +232,37 @@ export class NftablesConnector implements Connector {
     const e = this.element(kind, t);
     if (typeof e === 'string') throw new GarrisonError('RESPOND_PRECONDITION_FAILED', e);
     return e;
+  }
+
+  private async setFlags(set: string): Promise<string[]> {
+    const out = await this.run(['-j', 'list', 'set', 'inet', this.cfg.table, set]);
+    try {
+      const j = JSON.parse(out) as { nftables?: { set?: { flags?: string[] } }[] };
+      return j.nftables?.find((x) => x.set)?.set?.flags ?? [];
+    } catch {
+      return [];
+    }
+  }
+
+  /** The kernel timeout argument for an element, from the call's TTL. */
+  private timeoutArgs(call: ConnectorCall): string[] {
+    if (!this.cfg.kernelTimeouts || call.ttlMs === undefined) return [];
+    return ['timeout', `${Math.max(1, Math.ceil((call.ttlMs + this.cfg.timeoutGraceMs) / 1000))}s`];
+  }
+
+  /** Seconds until the kernel removes the element (undefined: no timeout or absent). */
+  async expiresIn(kind: ForwardKind, t: ActionTarget): Promise<number | undefined> {
+    const { set, value } = this.elem(kind, t);
+    const out = await this.run(['-j', 'list', 'set', 'inet', this.cfg.table, set]);
+    const j = JSON.parse(out) as { nftables?: { set?: { elem?: unknown[] } }[] };
+    for (const el of j.nftables?.find((x) => x.set)?.set?.elem ?? []) {
+      const e = (el as { elem?: { val?: unknown; expires?: number } }).elem;
+      if (!e) continue;
+      const v = e.val;
+      const text = typeof v === 'string' ? parseCidr(v).text : v && typeof v === 'object' && 'prefix' in v ? parseCidr(`${(v as { prefix: { addr: string; len: number } }).prefix.addr}/${(v as { prefix: { len: number } }).prefix.len}`).text : undefined;
+      if (text === value) return e.expires;
+    }
+    return undefined;
   }
 
   /** Elements of one set, canonical. */
@@ -258,11 +307,22 @@ export class NftablesConnector implements Connector {
     return (await this.listSet(set)).includes(value);
   }
 
-  async apply(kind: ForwardKind, t: ActionTarget, _call: ConnectorCall): Promise<void> {
+  async apply(kind: ForwardKind, t: ActionTarget, call: ConnectorCall): Promise<void> {
     const { set, value } = this.elem(kind, t);
     await this.ensure();
     if ((await this.listSet(set)).includes(value)) return;
-    await this.run(['add', 'element', 'inet', this.cfg.table, set, '{', value, '}']);
+    await this.run(['add', 'element', 'inet', this.cfg.table, set, '{', value, ...this.timeoutArgs(call), '}']);
+  }
+
+  /** New kernel timeout: delete and re-add in one atomic nft transaction (no gap in the block). */
+  async renew(kind: ForwardKind, t: ActionTarget, call: ConnectorCall): Promise<void> {
+    const { set, value } = this.elem(kind, t);
+    const to = this.timeoutArgs(call);
+    if (to.length === 0) return;
+    await this.ensure();
+    if (!(await this.listSet(set)).includes(value)) throw permanent(`${this.name}: ${value} is not in ${set} any more (expired in the kernel?)`);
+    // Values are canonical addresses (parseCidr), the table name is validated: safe in a script.
+    await this.run(['-f', '-'], `delete element inet ${this.cfg.table} ${set} { ${value} }\nadd element inet ${this.cfg.table} ${set} { ${value} ${to.join(' ')} }\n`);
   }
 
   async revert(kind: ForwardKind, t: ActionTarget, _call: ConnectorCall): Promise<void> {

@@ -84,6 +84,11 @@ export const actionsRoutes: RouteModule = {
       },
     );
     app.get(
+      '/v1/response/connectors',
+      { schema: { tags: ['response'], summary: 'Configured connectors with their health check, and whether response runs in dry-run mode.', security: [{ bearer: [] }] } },
+      async () => api().connectors(),
+    );
+    app.get(
       '/v1/response/kill-switch',
       { schema: { tags: ['response'], summary: 'State of the global kill switch.', security: [{ bearer: [] }] } },
       async () => api().killSwitchState(),
