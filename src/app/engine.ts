@@ -263,8 +263,11 @@ export function createEngine(opts: EngineOptions): Engine {
       const s = sigma;
       const out = await timed('sigma', () => {
         const r = s.process(events);
-        // Close correlation windows that can no longer change, so quiet groups still report.
-        if (Number.isFinite(maxTime)) r.push(...s.flush(maxTime - config.correlationFlushLagMs));
+        // Close correlation windows that can no longer change, so quiet groups still report. Event
+        // times are attacker-written: one far in the future must not close every window, so the
+        // flush point never passes the clock (+5 min of skew).
+        const until = Math.min(maxTime, clock() + 300_000) - config.correlationFlushLagMs;
+        if (Number.isFinite(until)) r.push(...s.flush(until));
         return r;
       });
       if (out) signals.push(...out);

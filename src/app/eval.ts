@@ -155,8 +155,12 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalResult> {
   const pipeline = createPipeline({ store, parse });
   let simNow = warmStart;
   const signals = new Map<string, Signal>();
+  // Simulated time at which an incident / a verdict became possible: the event time of the newest
+  // signal it held then (the engine's clock only advances per batch, which would blur times).
   const incidentTime = new Map<string, number>();
   const verdictTime = new Map<string, number>();
+  const decisionAt = new Map<string, number>();
+  const evidenceTime = (inc: Incident): number => (typeof inc.lastSeen === 'number' && Number.isFinite(inc.lastSeen) ? Math.min(inc.lastSeen, simNow) : simNow);
   const engine = createEngine({
     store,
     config: engineConfig,
@@ -171,10 +175,14 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalResult> {
         for (const x of s) signals.set(x.id, x);
       },
       incident: (c) => {
-        if (!incidentTime.has(c.incident.id)) incidentTime.set(c.incident.id, simNow);
+        if (!incidentTime.has(c.incident.id)) incidentTime.set(c.incident.id, evidenceTime(c.incident));
       },
       verdict: (inc) => {
-        if (!verdictTime.has(inc.id)) verdictTime.set(inc.id, simNow);
+        const t = evidenceTime(inc);
+        if (!verdictTime.has(inc.id)) verdictTime.set(inc.id, t);
+        // The responder stamps its actions with the engine clock (simNow): this maps them back.
+        const k = `${inc.id}|${simNow}`;
+        decisionAt.set(k, Math.min(decisionAt.get(k) ?? Infinity, t));
       },
     },
   });
@@ -293,12 +301,13 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalResult> {
         actions = acts.map((a) => {
           const doc = a.doc ?? {};
           const incidentId = a.ref || (typeof doc.incidentId === 'string' ? doc.incidentId : '');
+          const decided = decisionAt.get(`${incidentId}|${a.createdAt}`);
           const inRange = a.createdAt >= warmStart && a.createdAt <= attackSim.end + DAY;
           return {
             campaign: incidentCampaign.get(incidentId),
             kind: String(doc.kind ?? doc.action ?? doc.type ?? 'action'),
             state: a.status || (typeof doc.state === 'string' ? doc.state : undefined),
-            time: inRange ? a.createdAt : verdictTime.get(incidentId),
+            time: decided ?? (inRange ? a.createdAt : verdictTime.get(incidentId)),
           };
         });
       }

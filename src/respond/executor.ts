@@ -190,13 +190,15 @@ export function createResponder(opts: ResponderOptions): Responder {
   }
 
   /**
-   * Executions within the widest rate-limit window, by action id. Loaded from the store once, then
-   * refreshed incrementally (records updated since the last look, so executions by another process
-   * such as the CLI count too) and updated directly by save().
+   * Executions within the widest rate-limit window, by action id. Loaded from the store once,
+   * updated directly by save(), and refreshed incrementally from the store (records updated since
+   * the last look) at most every 2 s of wall-clock time, so that executions by another process on
+   * the same store (the CLI) count too.
    */
   const widestWindow = Math.max(0, ...policy.limits.map((l) => l.per));
   let ledger: Map<string, { at: number; kind: ActionDoc['kind']; noop: boolean }> | undefined;
   let ledgerSince = 0;
+  let ledgerReadAt = 0;
   function ledgerNote(doc: ActionDoc): void {
     if (ledger && doc.executedAt !== undefined && EXECUTED_STATUSES.includes(doc.status)) ledger.set(doc.id, { at: doc.executedAt, kind: doc.kind, noop: doc.before?.inEffect === true });
   }
@@ -205,9 +207,13 @@ export function createResponder(opts: ResponderOptions): Responder {
       ledger = new Map();
       ledgerSince = t - widestWindow;
     }
-    const recs = await store.listRecords<ActionDoc>('actions', { status: [...EXECUTED_STATUSES], updatedSince: ledgerSince, limit: 1_000_000 });
-    for (const r of recs) ledgerNote(r.doc);
-    ledgerSince = t;
+    if (Date.now() - ledgerReadAt >= 2000 || ledgerReadAt === 0) {
+      const recs = await store.listRecords<ActionDoc>('actions', { status: [...EXECUTED_STATUSES], updatedSince: ledgerSince, limit: 1_000_000 });
+      for (const r of recs) ledgerNote(r.doc);
+      // Overlap a little: records written by another process carry that process's clock.
+      ledgerSince = t - 5_000;
+      ledgerReadAt = Date.now();
+    }
     for (const [id, e] of ledger) if (e.at <= t - widestWindow) ledger.delete(id);
     return ledger;
   }

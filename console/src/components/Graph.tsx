@@ -74,10 +74,11 @@ export function EntityGraph({ entities, signals }: { entities: IncidentEntity[];
       const p = s.entities?.process;
       if (p?.parent?.image && p.image) add(procByName(p.parent.image), procByName(p.image), true);
     }
-    // Co-occurrence in a signal (between columns; at most MAX_EDGES, adjacent columns first).
+    // Co-occurrence in a signal (at most MAX_EDGES, adjacent columns first).
     if (nodes.length <= 150) {
       const pairs: [Node, Node][] = [];
-      for (const a of nodes) for (const b of nodes) if (a.key < b.key && a.x !== b.x) pairs.push([a, b]);
+      // Adjacent columns, plus host ↔ anything (which host a file, address or domain belongs to).
+      for (const a of nodes) for (const b of nodes) if (a.key < b.key && a.x !== b.x && (Math.abs(a.x - b.x) === COL_W || a.kind === 'host' || b.kind === 'host')) pairs.push([a, b]);
       pairs.sort((p, q) => Math.abs(p[0].x - p[1].x) - Math.abs(q[0].x - q[1].x));
       for (const [a, b] of pairs) {
         if (edges.length >= MAX_EDGES) break;

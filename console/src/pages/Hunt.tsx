@@ -139,6 +139,7 @@ export function Hunt({ session }: { session: SessionInfo }) {
             <Unavailable what="Saved searches" error={saved.error} />
           ) : (
             <ul>
+              {saved.data?.searches.length === 0 && <li className="muted small">none yet</li>}
               {(saved.data?.searches ?? []).map((s) => (
                 <li key={s.id}>
                   <button

@@ -1,9 +1,10 @@
 /**
- * `garrison investigate INCIDENT_ID [--json] [--data DIR]` — (re-)runs the investigation of an
+ * `garrison investigate INCIDENT_ID [--json] [--data DIR] [--context FILE...]` — (re-)runs the investigation of an
  * incident over the embedded store and prints the ledger and the verdict (docs/investigation.md).
  */
 import path from 'node:path';
 import type { Command } from 'commander';
+import { loadContextFiles } from '../../correlate/context.js';
 import { openSqliteStore } from '../../store/sqlite/store.js';
 import { InvestigationService } from '../../investigate/service.js';
 import { terminalSafe } from './search.js';
@@ -14,11 +15,13 @@ export function register(program: Command): void {
     .description('Investigate an incident: run the plan, store the ledger, compute and apply the verdict (docs/investigation.md)')
     .argument('<incident>', 'incident id')
     .option('--data <dir>', 'data directory holding garrison.db', process.env.GARRISON_DATA_DIR ?? './data')
+    .option('--context <files...>', 'asset inventory / identity directory files (YAML or CSV, see docs/correlation.md)')
     .option('--json', 'print the investigation record as JSON')
-    .action(async (id: string, o: { data: string; json?: boolean }) => {
+    .action(async (id: string, o: { data: string; json?: boolean; context?: string[] }) => {
       const store = openSqliteStore({ file: path.join(o.data, 'garrison.db'), fts: 'off' });
       try {
-        const r = await new InvestigationService({ store }).run(id);
+        const context = o.context?.length ? loadContextFiles(o.context) : undefined;
+        const r = await new InvestigationService({ store, context }).run(id);
         if (o.json) {
           process.stdout.write(JSON.stringify({ investigation: r.investigation, incident: { id: r.incident.id, status: r.incident.status, closeReason: r.incident.closeReason } }, null, 2) + '\n');
           return;

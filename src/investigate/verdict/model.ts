@@ -48,7 +48,8 @@ export function judge(ledger: Ledger, incident: Incident, cfg: VerdictConfig, de
   const top = dets.filter((d) => d.facts.level === maxLevel);
   add('detection_level', W.level[maxLevel as keyof typeof W.level] ?? 0, `highest detection level is ${maxLevel} (${top.map((d) => d.facts.title).slice(0, 3).join('; ')})`, top);
   if (detectorCount > 1) add('multiple_detectors', Math.min(W.extra_detector_cap, W.extra_detector * (detectorCount - 1)), `${detectorCount} distinct detectors agree`, dets);
-  if (tactics.length > 1) add('tactic_progression', Math.min(W.tactic_progression_cap, W.tactic_progression * (tactics.length - 1)), `activity spans ${tactics.length} ATT&CK tactics (${tactics.join(', ')})`, dets);
+  // progression needs several detections: one rule tagged with two tactics is not a sequence
+  if (tactics.length > 1 && detectorCount > 1) add('tactic_progression', Math.min(W.tactic_progression_cap, W.tactic_progression * (tactics.length - 1)), `activity spans ${tactics.length} ATT&CK tactics (${tactics.join(', ')})`, dets);
   const impact = tactics.filter((t) => HIGH_IMPACT.has(t));
   if (impact.length) add('high_impact_tactic', W.high_impact_tactic, `high-impact tactics present: ${impact.join(', ')}`, dets.filter((d) => (d.facts.tactics as string[]).some((t) => HIGH_IMPACT.has(t))));
 

@@ -5,9 +5,11 @@
  * `memberCap`; past that the value is common). After learning, the first time an entity shows a
  * value that at most `maxPeerFraction` of its group shows, it is an anomaly.
  *
- * Groups come from config (glob → group for hosts and users), from an event field for users
- * (e.g. a sign-in log's department), or, for hosts, from the host name with its trailing digits
- * removed (`ws-0042` → `ws`, `srv-sql-01` → `srv-sql`).
+ * Groups come from config (glob → group for hosts and users), from an event field (a sign-in
+ * log's department for users; an asset role field for hosts), or, for hosts, from the host name
+ * with its trailing digits removed (`ws-0042` → `ws`, `srv-sql-01` → `srv-sql`). Host groups are
+ * split by operating system when the event tells it (source product windows/linux/macos, or
+ * `host.os.type`): `srv/linux` and `srv/windows` are different peer groups.
  */
 import { z } from 'zod';
 import { OCSF_CLASSES, getField } from '../../../core/event.js';
@@ -23,8 +25,12 @@ export const peerConfig = z.object({
   userGroups: z.array(groupRule).default([]),
   /** Event field paths holding a user's group (first present wins), e.g. `department`. */
   userGroupFields: z.array(z.string()).default(['department', 'user.department', 'userDepartment']),
-  /** Derive a host's group from its name without trailing digits when no rule matches. */
+  /** Event field paths holding a host's group (first present wins), used when no hostGroups rule matches, e.g. an asset role. */
+  hostGroupFields: z.array(z.string()).default([]),
+  /** Derive a host's group from its name without trailing digits when no rule or field gives one. */
   deriveHostGroup: z.boolean().default(true),
+  /** Split host groups by operating system (event source product windows/linux/macos, or host.os.type/family/platform). */
+  hostGroupByOs: z.boolean().default(true),
   minPeers: z.number().int().min(1).default(4),
   maxPeerFraction: z.number().min(0).max(1).default(0.1),
   memberCap: z.number().int().min(2).max(1024).default(32),
@@ -63,6 +69,25 @@ export function deriveGroup(host: string): string {
 
 type Feature = 'userHost' | 'userAction' | 'hostProcess' | 'hostPort';
 
+const OS_NAMES: Record<string, string> = { windows: 'windows', linux: 'linux', macos: 'macos', darwin: 'macos', mac: 'macos', 'mac os x': 'macos', osx: 'macos' };
+
+/** The operating system of the event's host when the event says (source product, or ECS host.os fields); else ''. */
+export function hostOs(v: EventView): string {
+  const p = v.ev.source?.product;
+  if (typeof p === 'string') {
+    const o = OS_NAMES[p.toLowerCase()];
+    if (o) return o;
+  }
+  for (const path of ['host.os.type', 'host.os.family', 'host.os.platform']) {
+    const x = getField(v.ev.fields, path);
+    if (typeof x === 'string') {
+      const o = OS_NAMES[x.toLowerCase()];
+      if (o) return o;
+    }
+  }
+  return '';
+}
+
 export class PeerModel implements BaselineModel {
   readonly name = 'peer';
   private members: LruMap<string, string[]>;
@@ -75,14 +100,27 @@ export class PeerModel implements BaselineModel {
     this.groups = new LruMap(cfg.maxGroups);
   }
 
-  private hostGroup(host: string): string {
-    if (this.cfg.hostGroups.length === 0) return this.cfg.deriveHostGroup ? deriveGroup(host) : 'hosts';
-    let g = this.hostGroupCache.get(host);
-    if (g !== undefined) return g;
-    g = '';
-    for (const r of this.cfg.hostGroups) if (globMatch(r.match, host)) { g = r.group; break; }
+  private hostGroup(host: string, v: EventView): string {
+    let g: string | undefined;
+    if (this.cfg.hostGroups.length > 0) {
+      g = this.hostGroupCache.get(host);
+      if (g === undefined) {
+        g = '';
+        for (const r of this.cfg.hostGroups) if (globMatch(r.match, host)) { g = r.group; break; }
+        this.hostGroupCache.set(host, g);
+      }
+    }
+    if (!g) {
+      for (const p of this.cfg.hostGroupFields) {
+        const x = getField(v.ev.fields, p);
+        if (typeof x === 'string' && x) { g = cap(x.toLowerCase(), 64); break; }
+      }
+    }
     if (!g) g = this.cfg.deriveHostGroup ? deriveGroup(host) : 'hosts';
-    this.hostGroupCache.set(host, g);
+    if (this.cfg.hostGroupByOs) {
+      const os = hostOs(v);
+      if (os) g = `${g}/${os}`;
+    }
     return g;
   }
 
@@ -116,11 +154,11 @@ export class PeerModel implements BaselineModel {
       this.check(v, ctx, 'userAction', 'user', v.user, this.userGroup(v.user, v), cap(action.toLowerCase(), 128));
     } else if (cls === OCSF_CLASSES.process_activity) {
       if (!f.hostProcess || !v.host || !v.image) return;
-      this.check(v, ctx, 'hostProcess', 'host', v.host, this.hostGroup(v.host), cap(basename(v.image), 128));
+      this.check(v, ctx, 'hostProcess', 'host', v.host, this.hostGroup(v.host, v), cap(basename(v.image), 128));
     } else if (cls === OCSF_CLASSES.network_activity) {
       const port = v.ev.entities.dstPort;
       if (!f.hostPort || !v.host || typeof port !== 'number') return;
-      this.check(v, ctx, 'hostPort', 'host', v.host, this.hostGroup(v.host), String(port));
+      this.check(v, ctx, 'hostPort', 'host', v.host, this.hostGroup(v.host, v), String(port));
     }
   }
 

@@ -65,6 +65,31 @@ describe('peer model', () => {
     s.observe(evs);
     const sig = s.observe([proc(T0 + 3 * DAY, 'ws-4', 'c:\\tools\\adfind.exe')]);
     expect(sig).toHaveLength(1);
-    expect(sig[0].details.expected).toMatchObject({ group: 'ws', peers: 7 });
+    expect(sig[0].details.expected).toMatchObject({ group: 'ws/windows', peers: 7 });
+  });
+
+  it('splits host groups by operating system: a Linux server is compared with Linux servers only', () => {
+    const srv = (t: number, host: string, image: string, os: 'windows' | 'linux') => ev('process_activity', t, { host, process: { image } }, { product: os });
+    const evs = [];
+    for (let d = 0; d < 3; d++)
+      for (let i = 1; i <= 6; i++) evs.push(srv(T0 + d * DAY + i, `srv-${i}`, 'c:\\windows\\system32\\inetsrv\\w3wp.exe', 'windows'), srv(T0 + d * DAY + i, `srv-${i + 6}`, '/usr/sbin/nginx', 'linux'));
+    const byOs = new BaselineStage(only());
+    expect(byOs.observe(evs)).toEqual([]);
+    // w3wp.exe on a Linux host: 0 of its 5 Linux peers ran it (in a mixed group, 6 of 11 did: not unusual)
+    const sig = byOs.observe([srv(T0 + 3 * DAY, 'srv-9', 'c:\\windows\\system32\\inetsrv\\w3wp.exe', 'linux')]);
+    expect(sig.map((x) => x.details.expected)).toEqual([expect.objectContaining({ group: 'srv/linux', peers: 5, peersWithValue: 0 })]);
+    const mixed = new BaselineStage(only({ hostGroupByOs: false }));
+    mixed.observe(evs);
+    expect(mixed.observe([srv(T0 + 3 * DAY, 'srv-9', 'c:\\windows\\system32\\inetsrv\\w3wp.exe', 'linux')]).map((x) => x.details.expected)).toEqual([]);
+  });
+
+  it('reads a host group from an event field (asset role) when configured', () => {
+    const s = new BaselineStage(only({ hostGroupFields: ['asset.role'], hostGroupByOs: false }));
+    const p = (t: number, host: string, image: string, role: string) => ev('process_activity', t, { host, process: { image } }, { fields: { asset: { role } } });
+    const evs = [];
+    for (let d = 0; d < 3; d++) for (let i = 1; i <= 6; i++) evs.push(p(T0 + d * DAY + i, `h${i}x`, 'c:\app\pos.exe', 'Till'));
+    s.observe(evs);
+    const sig = s.observe([p(T0 + 3 * DAY, 'h3x', 'c:\tools\psexec.exe', 'Till')]);
+    expect(sig.map((x) => (x.details.expected as { group: string }).group)).toEqual(['till']);
   });
 });

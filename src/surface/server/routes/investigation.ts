@@ -2,6 +2,7 @@
 import { requireRole } from '../auth.js';
 import type { RouteModule } from '../context.js';
 import { InvestigationService } from '../../../investigate/service.js';
+import { liveCorrelator } from '../../../correlate/correlator.js';
 
 const idParam = { type: 'string', minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9._:-]+$' };
 
@@ -9,7 +10,8 @@ export const investigationRoutes: RouteModule = {
   name: 'investigation',
   scope: 'api',
   register(app, ctx) {
-    const svc = () => new InvestigationService({ store: ctx.store });
+    // asset/identity context: the running correlator's (loaded from engine.correlation.contextFiles)
+    const svc = () => new InvestigationService({ store: ctx.store, context: liveCorrelator(ctx.store)?.context });
     app.get('/v1/incidents/:id/investigation', { schema: { tags: ['investigation'], summary: "The incident's latest investigation: ledger of steps and evidence, verdict with weighted factors, narrative.", security: [{ bearer: [] }], params: { type: 'object', properties: { id: idParam }, required: ['id'] } } }, async (req) =>
       svc().get((req.params as { id: string }).id),
     );
