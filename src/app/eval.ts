@@ -391,7 +391,7 @@ export function formatEval(r: EvalResult, formatScorecard: (c: Scorecard) => str
   out.push('');
   out.push(formatScorecard(r.scorecard));
   out.push('');
-  out.push(`expectation: at least ${r.expectation.minCampaignsDetected} campaign(s) detected (${r.expectation.why}): ${r.expectation.met ? 'met' : 'NOT MET'}`);
+  out.push(`expectation: at least ${r.expectation.minCampaignsDetected} campaign(s) detected [${r.expectation.why}]: ${r.expectation.met ? 'met' : 'NOT MET'}`);
   out.push(`time: ${r.timing.seconds} s (${r.timing.eventsPerSecond.toLocaleString('en')} events/s end to end, RSS ${r.timing.peakRssMb} MB)`);
   return out.join('\n');
 }

@@ -1,6 +1,7 @@
 /**
  * `garrison scan PATH... --rules DIR...` — offline scan of collected logs (owner: Sigma engine).
  */
+import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { GarrisonError } from '../../core/errors.js';
 import { LEVELS, type Level } from '../../core/signal.js';
@@ -46,7 +47,20 @@ export function register(program: Command): void {
         else if (o.format === 'csv') out.write([d.timestamp, d.level, d.rule_id, d.title, d.host, d.source.file, d.source.record, d.tags.join(' '), d.fields].map(csvCell).join(',') + '\n');
         else out.write(`${d.timestamp.padEnd(24)} ${d.level.padEnd(13)} ${oneLine(d.host ?? '-', 20).padEnd(20)} ${oneLine(d.title, 100)}\n`);
       };
+      // A progress bar over the input bytes on a terminal (stderr), gone when the scan ends.
+      let bar: cliProgress.SingleBar | undefined;
+      const onProgress =
+        process.stderr.isTTY && !o.quiet
+          ? (done: number, total: number, files: number) => {
+              if (!bar) {
+                bar = new cliProgress.SingleBar({ format: 'scan [{bar}] {percentage}% | {value}/{total} MiB | {files} files | ETA {eta_formatted}', hideCursor: true, clearOnComplete: true, stream: process.stderr }, cliProgress.Presets.shades_classic);
+                bar.start(Math.max(1, Math.round(total / 1048576)), 0, { files });
+              }
+              bar.update(Math.round(done / 1048576));
+            }
+          : undefined;
       const { summary, ruleProblems } = await runScan(paths, {
+        onProgress,
         rulePaths: o.rules,
         builtin: o.builtin,
         minLevel: o.minLevel as Level | undefined,
@@ -56,6 +70,7 @@ export function register(program: Command): void {
           if (!o.quiet) process.stderr.write(`garrison scan: ${e.code}: ${oneLine(e.message, 300)}\n`);
         },
       });
+      bar?.stop();
       if (!o.quiet) for (const p of ruleProblems) process.stderr.write(`garrison scan: rule ${p.location?.file ?? ''}${p.location?.line ? `:${p.location.line}` : ''}: ${p.code} ${oneLine(p.message, 300)}\n`);
       const err = process.stderr;
       if (err.isTTY || o.format === 'table') {

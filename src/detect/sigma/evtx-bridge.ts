@@ -6,6 +6,8 @@ import type { GarrisonEvent } from '../../core/event.js';
 
 interface EvtxRecordLike {
   recordId: number;
+  /** Byte offset of the record in the file (progress over bytes). */
+  offset: number;
   flat(): Record<string, unknown>;
 }
 interface EvtxModule {

@@ -283,3 +283,40 @@ detection:
     expect(before).toEqual(['f-proc', 'f-svc']);
   });
 });
+
+describe('value cache bounds (hostile input)', () => {
+  const rules = `
+title: f contains
+id: fc
+logsource: { product: test }
+detection:
+  s: { F|contains: 'needle' }
+  condition: s
+`;
+  const set: LoadedSet = { rules: [], filters: [], correlations: [], problems: [], files: 1 };
+  loadText(rules, 'inline.yml', set);
+  it('distinct values switch the cache off and never exceed the memory budget; results stay exact', () => {
+    const m = new SigmaMatcher(set, { pipelines: [] });
+    const internals = m as unknown as { cacheBudget: { used: number; max: number }; buckets: Map<string, { fieldIndexes: { cache?: { on: boolean; map: Map<string, unknown> } }[] }> };
+    let found = 0;
+    for (let i = 0; i < 6000; i++) {
+      const v = `${i.toString(36)}-${'y'.repeat(1500)}${i % 97 === 0 ? 'NEEDLE' : ''}`;
+      found += m.match({ fields: { F: v }, source: { format: 'json', product: 'test' } }).length;
+      expect(internals.cacheBudget.used).toBeLessThanOrEqual(internals.cacheBudget.max);
+    }
+    expect(found).toBe(Math.ceil(6000 / 97));
+    const caches = [...internals.buckets.values()].flatMap((b) => b.fieldIndexes.map((ix) => ix.cache)).filter((c) => c !== undefined);
+    expect(caches.length).toBeGreaterThan(0);
+    expect(caches.every((c) => !c.on && c.map.size === 0)).toBe(true);
+  });
+  it('repeated values are served from the cache with the same results', () => {
+    const m = new SigmaMatcher(set, { pipelines: [] });
+    for (let i = 0; i < 5000; i++) {
+      const v = i % 3 === 0 ? 'a needle here' : i % 3 === 1 ? 'nothing' : 'NeEdLe';
+      expect(m.match({ fields: { F: v }, source: { format: 'json', product: 'test' } }).length).toBe(i % 3 === 1 ? 0 : 1);
+    }
+    const internals = m as unknown as { buckets: Map<string, { fieldIndexes: { cache?: { on: boolean; map: Map<string, unknown> } }[] }> };
+    const caches = [...internals.buckets.values()].flatMap((b) => b.fieldIndexes.map((ix) => ix.cache)).filter((c) => c !== undefined);
+    expect(caches.some((c) => c.on && c.map.size === 3)).toBe(true);
+  });
+});

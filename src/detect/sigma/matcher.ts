@@ -778,6 +778,9 @@ export class SigmaMatcher {
    * or key building per event.
    */
   private planFor(ev: Pick<GarrisonEvent, 'fields' | 'source'>): Plan | undefined {
+    // The cache key is every input routedEvent() reads from the envelope (source format, product,
+    // service, category, channel, event code; the Channel and EventID fields): keep them in step.
+    // Field conditions of pipeline entries (EDR JSON) are evaluated per event below.
     const src = ev.source;
     const f = ev.fields;
     const ch = src.channel ?? (typeof f.Channel === 'string' ? f.Channel : undefined);

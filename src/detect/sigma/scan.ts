@@ -47,6 +47,8 @@ export interface ScanOptions {
   config?: SigmaConfigInput;
   onDetection: (d: ScanDetection) => void;
   onProblem?: (e: GarrisonError) => void;
+  /** Progress over the input bytes (for a progress bar), at most every 100 ms and at the end of each file. */
+  onProgress?: (doneBytes: number, totalBytes: number, files: number) => void;
 }
 
 const SCAN_EXT = /\.(json|jsonl|ndjson|log|txt|evtx)$/i;
@@ -111,7 +113,19 @@ export async function runScan(paths: string[], opts: ScanOptions): Promise<{ sum
     where.delete(ev.id);
   };
   const now = Date.now();
-  for (const file of files) {
+  const sizes = files.map((f) => statSync(f, { throwIfNoEntry: false })?.size ?? 0);
+  const totalBytes = sizes.reduce((a, b) => a + b, 0);
+  let before = 0;
+  let lastProgress = 0;
+  const progress = (inFile: number, force = false) => {
+    if (!opts.onProgress) return;
+    const t = Date.now();
+    if (!force && t - lastProgress < 100) return;
+    lastProgress = t;
+    opts.onProgress(Math.min(totalBytes, before + inFile), totalBytes, files.length);
+  };
+  for (let fi = 0; fi < files.length; before += sizes[fi]!, fi++, progress(0, true)) {
+    const file = files[fi]!;
     if (/\.evtx$/i.test(file)) {
       const m = await loadEvtx();
       if (typeof m === 'string') {
@@ -121,6 +135,7 @@ export async function runScan(paths: string[], opts: ScanOptions): Promise<{ sum
       try {
         for await (const rec of m.readEvtx(file, { onProblem: (e) => problem(e instanceof GarrisonError ? e : new GarrisonError('SIGMA_SAMPLE_INVALID', e.message, { location: { file } })) })) {
           handle(m.evtxRecordToEvent(rec, { file, tenant: opts.tenant ?? 'default', receivedAt: now }), file, rec.recordId);
+          if ((summary.events & 255) === 0) progress(rec.offset);
         }
       } catch (e) {
         problem(e instanceof GarrisonError ? e : new GarrisonError('SIGMA_IO', `${file}: ${(e as Error).message}`, { location: { file } }));
@@ -172,8 +187,11 @@ export async function runScan(paths: string[], opts: ScanOptions): Promise<{ sum
     }
     const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
     let line = 0;
+    let read = 0;
     for await (const l of rl) {
       line++;
+      read += l.length + 1;
+      if ((line & 1023) === 0) progress(read);
       if (l.trim() === '') continue;
       parseOne(l, line, line);
     }

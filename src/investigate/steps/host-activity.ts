@@ -57,8 +57,8 @@ export const hostActivityStep: StepModule<z.output<typeof params>> = {
         const p = e.entities.file?.path?.toLowerCase() ?? '';
         return EXEC_EXT.some((x) => p.endsWith(x));
       });
-      // written by a script host, an Office application or a program itself in a user folder: browsers and installers are normal
-      const writableExecs = execs.filter((e) => isUserWritable(e.entities.file?.path) && (isScriptHost(e.entities.process?.image) || isOffice(e.entities.process?.image) || isUserWritable(e.entities.process?.image)));
+      // written by a script host or an Office application: browsers, installers and per-user apps updating themselves are normal
+      const writableExecs = execs.filter((e) => isUserWritable(e.entities.file?.path) && (isScriptHost(e.entities.process?.image) || isOffice(e.entities.process?.image)));
       const extCounts = countBy(files.events, (e) => {
         const p = e.entities.file?.path ?? '';
         const i = p.lastIndexOf('.');

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { hostKey } from '../../core/event.js';
 import type { EvidenceItem, StepModule } from '../types.js';
-import { incidentEntities, isMachineAccount, q, uniq } from './util.js';
+import { incidentEntities, isMachineAccount, isServicePrincipalDomain, q, uniq } from './util.js';
 
 const params = z
   .object({
@@ -24,17 +24,18 @@ export const prevalenceStep: StepModule<z.output<typeof params>> = {
     const items: EvidenceItem[] = [];
     const from = ctx.lookback.from;
     const to = ctx.window.to;
-    const values: { type: 'program' | 'domain' | 'ip'; value: string; query: string }[] = [
+    const values: { type: 'program' | 'domain' | 'ip'; value: string; query: string; role?: 'src' | 'dst' }[] = [
       ...ents.images.map((i) => ({ type: 'program' as const, value: i.value, query: `process.image:${q(i.value)}` })),
       ...ents.domains.map((d) => ({ type: 'domain' as const, value: d.value, query: `domain:${q(d.value)}` })),
-      ...ents.ips.map((i) => ({ type: 'ip' as const, value: i.value, query: `ip:${q(i.value)}` })),
+      ...ents.ips.map((i) => ({ type: 'ip' as const, value: i.value, query: `ip:${q(i.value)}`, role: i.role })),
     ];
     const chosen = values.slice(0, ctx.params.maxValues);
     if (values.length > chosen.length) ctx.truncate(`${values.length - chosen.length} values not examined (maxValues)`);
     for (const v of chosen) {
       const r = await ctx.search(v.query, { from, to, limit: ctx.params.maxEvents, order: 'asc' });
       if (r.truncated) ctx.truncate(`prevalence of ${v.value} capped at ${ctx.params.maxEvents} events`);
-      const hostOf = (e: (typeof r.events)[number]) => (['network_activity', 'dns_activity', 'http_activity'].includes(e.class.name) ? e.entities.srcIp ?? hostKey(e.entities.host) : hostKey(e.entities.host) ?? e.entities.srcIp);
+      // a network sensor's events count their source address; cloud API records name a service endpoint, not a host
+      const hostOf = (e: (typeof r.events)[number]) => (isServicePrincipalDomain(e) ? undefined : ['network_activity', 'dns_activity', 'http_activity'].includes(e.class.name) ? e.entities.srcIp ?? hostKey(e.entities.host) : hostKey(e.entities.host) ?? e.entities.srcIp);
       const hosts = uniq(r.events.map(hostOf).filter((x): x is string => !!x));
       const users = uniq(r.events.map((e) => (e.entities.user ?? e.entities.targetUser)?.toLowerCase()).filter((u): u is string => !!u && !isMachineAccount(u)));
       const first = r.events[0];
@@ -48,6 +49,7 @@ export const prevalenceStep: StepModule<z.output<typeof params>> = {
           facts: {
             kind: 'prevalence',
             type: v.type,
+            ...(v.role ? { role: v.role } : {}),
             value: v.value,
             firstSeen: first?.time,
             firstSeenInWindow: firstInWindow,

@@ -106,7 +106,8 @@ export function incidentEntities(incident: Incident, signals: Signal[], events: 
   for (const ev of evs) {
     const en = ev.entities ?? {};
     const h = hostKey(en.host);
-    if (h && !['network_activity', 'dns_activity', 'http_activity'].includes(ev.class?.name) ) push(out.hosts, (x) => 'h' + x, h, seen);
+    // network sensors name themselves as host; cloud API records name the service endpoint: neither is the host involved
+    if (h && !['network_activity', 'dns_activity', 'http_activity'].includes(ev.class?.name) && !isServicePrincipalDomain(ev)) push(out.hosts, (x) => 'h' + x, h, seen);
     for (const u of [en.user, en.targetUser]) if (u && !isMachineAccount(u)) push(out.users, (x) => 'u' + x, u.toLowerCase(), seen);
     const p = en.process;
     if (p && h && (p.guid || p.pid !== undefined)) push(out.processes, (x) => `p${x.host}|${x.guid ?? x.pid}`, { host: h, guid: p.guid, pid: p.pid, image: p.image, commandLine: p.commandLine, eventId: ev.id }, seen);

@@ -40,6 +40,7 @@ export const WeightsSchema = z
     known_user_host: w(-0.5),
     own_egress_source: w(-1.5),
     known_source: w(-1),
+    own_host: w(-1),
     analyst_benign_pattern: w(-3),
     analyst_benign_similar: w(-1.5),
     detector_low_precision: w(-1.5),

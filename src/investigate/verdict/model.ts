@@ -42,12 +42,15 @@ export function judge(ledger: Ledger, incident: Incident, cfg: VerdictConfig, de
   const S = (summaryItem?.facts ?? {}) as F;
   const maxLevel = String(S.maxLevel ?? 'informational');
   const tactics = (S.tactics as string[] | undefined) ?? [];
-  const detectorCount = Number(S.detectors ?? dets.length);
+  // Behavioural models co-fire on one novelty (rarity and peer both see a first logon): all anomaly
+  // detectors together count as one independent detector.
+  const ruleDets = dets.filter((d) => d.facts.signalKind !== 'anomaly').length;
+  const detectorCount = ruleDets + (dets.some((d) => d.facts.signalKind === 'anomaly') ? 1 : 0);
 
   // --- severity of the detections themselves
   const top = dets.filter((d) => d.facts.level === maxLevel);
   add('detection_level', W.level[maxLevel as keyof typeof W.level] ?? 0, `highest detection level is ${maxLevel} (${top.map((d) => d.facts.title).slice(0, 3).join('; ')})`, top);
-  if (detectorCount > 1) add('multiple_detectors', Math.min(W.extra_detector_cap, W.extra_detector * (detectorCount - 1)), `${detectorCount} distinct detectors agree`, dets);
+  if (detectorCount > 1) add('multiple_detectors', Math.min(W.extra_detector_cap, W.extra_detector * (detectorCount - 1)), `${detectorCount} independent detectors agree (${ruleDets} rules${ruleDets < dets.length ? ' + behavioural models' : ''})`, dets);
   // progression needs several detections: one rule tagged with two tactics is not a sequence
   if (tactics.length > 1 && detectorCount > 1) add('tactic_progression', Math.min(W.tactic_progression_cap, W.tactic_progression * (tactics.length - 1)), `activity spans ${tactics.length} ATT&CK tactics (${tactics.join(', ')})`, dets);
   const impact = tactics.filter((t) => HIGH_IMPACT.has(t));
@@ -124,6 +127,11 @@ export function judge(ledger: Ledger, incident: Incident, cfg: VerdictConfig, de
   const srcIps = prev.filter((p) => p.facts.type === 'ip');
   const actors = new Set([...actorUsers, ...facts(ev, 'user_auth').map((u) => String(u.facts.user))]);
   if (srcIps.length && actors.size && srcIps.every((p) => (p.facts.usersBefore as string[] | undefined)?.some((u) => actors.has(u)))) add('known_source', W.known_source, `the account used ${srcIps.map((p) => p.facts.value).join(', ')} before the incident window`, srcIps);
+  // the acting people own every host involved (their own workstation)
+  const actorPeople = [...actorUsers].filter((u) => u && u !== '-');
+  if (assets.length && actorPeople.length && assets.every((a) => typeof a.facts.owner === 'string' && actorPeople.includes(String(a.facts.owner).toLowerCase()))) {
+    add('own_host', W.own_host, `the activity is by ${actorPeople.join(', ')} on ${assets.length > 1 ? 'hosts they own' : 'their own ' + String(assets[0].facts.role ?? 'host')} (${assets.map((a) => a.facts.host).join(', ')})`, [...assets, ...dets.filter((d) => (d.facts.users as string[]).some((u) => actorPeople.includes(u)))]);
+  }
   const ipAssets = facts(ev, 'asset_ip');
   const extIps = prev.filter((p) => p.facts.type === 'ip');
   const egress = ipAssets.filter((a) => a.facts.egress === true);
@@ -133,7 +141,9 @@ export function judge(ledger: Ledger, incident: Incident, cfg: VerdictConfig, de
   if (detectorCount === 1 && LEVEL_RANK[maxLevel] <= LEVEL_RANK.medium && !intel.length && !intelDet.length) add('single_detection', W.single_detection, `a single detector at ${maxLevel} level`, dets);
   if (S.anomalyOnly === true && !intel.length) add('anomaly_only', W.anomaly_only, 'only behavioural anomalies: no rule or threat intelligence corroborates them', dets);
   const hostItems = [...facts(ev, 'host_persistence'), ...facts(ev, 'host_files')];
-  if (hostItems.length && !pers.length && !wfiles.length && !othersHigh.length && !office.length && !writableExec.length) add('no_followup', W.no_followup, 'no follow-up on the hosts: no persistence or executables in user folders, no other high-severity detection', hostItems);
+  // absence of follow-up only counts where the hosts have telemetry in the window
+  const withTelemetry = [...hostItems, ...facts(ev, 'host_network'), ...facts(ev, 'host_logons')].some((i) => Number(i.facts.events) > 0);
+  if (hostItems.length && withTelemetry && !pers.length && !wfiles.length && !othersHigh.length && !office.length && !writableExec.length) add('no_followup', W.no_followup, 'no follow-up on the hosts: no persistence or executables in user folders, no other high-severity detection', hostItems);
 
   // --- analysts
   const fb = facts(ev, 'analyst_feedback');
@@ -154,6 +164,8 @@ export function judge(ledger: Ledger, incident: Incident, cfg: VerdictConfig, de
   if (LEVEL_RANK[maxLevel] > LEVEL_RANK[cfg.autoClose.maxLevel]) blockers.push(`a ${maxLevel} detection is never closed automatically`);
   if (tactics.length > cfg.autoClose.maxTactics) blockers.push(`${tactics.length} ATT&CK tactics are never closed automatically`);
   if (intel.length || intelDet.length) blockers.push('a threat-intelligence match is never closed automatically');
+  const newSources = prev.filter((p) => p.facts.type === 'ip' && p.facts.role === 'src' && Number(p.facts.eventsBefore) === 0);
+  if (newSources.length) blockers.push(`an account acted from an external address never seen before (${newSources.map((p) => p.facts.value).slice(0, 3).join(', ')})`);
   const call = (s: number): VerdictValue => (s >= cfg.thresholds.malicious ? 'malicious' : s <= cfg.thresholds.benign && blockers.length === 0 ? 'benign' : 'suspicious');
   const verdict = call(score);
   const T = cfg.thresholds;

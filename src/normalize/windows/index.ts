@@ -3,6 +3,7 @@
  * OTRF / evtx_dump JSON): canonical flat form → GarrisonEvent with Sigma log source, OCSF class
  * and entities. See docs/windows.md.
  */
+import { isIP } from 'node:net';
 import { eventId, OCSF_CLASSES, type EventEntities, type GarrisonEvent, type Hashes, type OcsfClassName, type SourceFormat } from '../../core/event.js';
 import { canonicalTime, type WindowsFlat } from './flat.js';
 
@@ -44,6 +45,10 @@ const CHANNEL_SERVICE: Record<string, string> = {
   'microsoft-windows-smbserver/connectivity': 'smbserver-connectivity',
   'microsoft-windows-printservice/operational': 'printservice-operational',
   'microsoft-windows-terminalservices-localsessionmanager/operational': 'terminalservices-localsessionmanager',
+  'microsoft-windows-terminalservices-remoteconnectionmanager/operational': 'terminalservices-remoteconnectionmanager',
+  'dns server': 'dns-server',
+  'microsoft-windows-dns-server/audit': 'dns-server-audit',
+  'microsoft-windows-driverframeworks-usermode/operational': 'driver-framework',
   'microsoft-windows-codeintegrity/operational': 'codeintegrity-operational',
   'microsoft-windows-applocker/msi and script': 'applocker',
   'microsoft-windows-applocker/exe and dll': 'applocker',
@@ -92,6 +97,7 @@ const PROVIDER_SERVICE: Record<string, string> = {
   'microsoft-windows-taskscheduler': 'taskscheduler',
   'microsoft-windows-wmi-activity': 'wmi',
   'microsoft-windows-terminalservices-localsessionmanager': 'terminalservices-localsessionmanager',
+  'microsoft-windows-terminalservices-remoteconnectionmanager': 'terminalservices-remoteconnectionmanager',
   'service control manager': 'system',
 };
 
@@ -196,6 +202,13 @@ export function windowsLogSource(flat: WindowsFlat): { service?: string; categor
     case 'terminalservices-localsessionmanager':
       ocsf = 'authentication';
       break;
+    case 'terminalservices-remoteconnectionmanager':
+      if (id === 1149) ocsf = 'authentication';
+      break;
+    case 'dns-server':
+    case 'dns-server-audit':
+      ocsf = 'dns_activity';
+      break;
   }
   return { service, category, ocsf };
 }
@@ -254,6 +267,12 @@ function port(v: string | undefined): number | undefined {
   return n !== undefined && n >= 0 && n <= 65535 ? n : undefined;
 }
 
+/** An IPv4/IPv6 literal (RDP's Address can be `LOCAL`), else undefined. */
+function ipOnly(v: string | undefined): string | undefined {
+  const x = ip(v);
+  return x !== undefined && isIP(x) !== 0 ? x : undefined;
+}
+
 function ip(v: string | undefined): string | undefined {
   if (!v || v === '-' || v === '::' || v === '0.0.0.0') return undefined;
   return v.replace(/^::ffff:/i, '');
@@ -265,7 +284,9 @@ export function windowsEntities(flat: WindowsFlat, service: string | undefined):
   const id = typeof flat.EventID === 'number' ? flat.EventID : Number(flat.EventID);
   e.host = s(flat, 'Computer');
   // user
-  const su = splitUser(s(flat, 'User'));
+  // RDP: RemoteConnectionManager 1149 carries user, domain and source address as Param1..3.
+  const rdpAuth = service === 'terminalservices-remoteconnectionmanager' && id === 1149;
+  const su = rdpAuth ? { user: s(flat, 'Param1'), domain: s(flat, 'Param2') } : splitUser(s(flat, 'User'));
   e.user = s(flat, 'SubjectUserName') ?? su.user ?? s(flat, 'UserName', 'AccountName');
   e.userDomain = s(flat, 'SubjectDomainName') ?? su.domain ?? s(flat, 'Domain', 'DomainName');
   e.userSid = s(flat, 'SubjectUserSid', 'UserSid', 'UserID');
@@ -307,6 +328,8 @@ export function windowsEntities(flat: WindowsFlat, service: string | undefined):
   if (Object.keys(proc).length) e.process = proc;
   // network
   e.srcIp = ip(s(flat, 'SourceIp', 'SourceAddress', 'IpAddress', 'ClientAddress'));
+  if (!e.srcIp && service === 'terminalservices-localsessionmanager') e.srcIp = ipOnly(s(flat, 'Address'));
+  if (!e.srcIp && rdpAuth) e.srcIp = ipOnly(s(flat, 'Param3'));
   e.srcPort = port(s(flat, 'SourcePort', 'IpPort'));
   e.dstIp = ip(s(flat, 'DestinationIp', 'DestAddress'));
   e.dstPort = port(s(flat, 'DestinationPort', 'DestPort'));
@@ -331,6 +354,7 @@ export function windowsEntities(flat: WindowsFlat, service: string | undefined):
     }
   }
   // outcome
+  if (rdpAuth) e.outcome = 'success'; // "Remote Desktop Services: User authentication succeeded"
   if (service === 'security') {
     if ([4625, 4771, 4776].includes(id)) e.outcome = id === 4776 && s(flat, 'Status') === '0x0' ? 'success' : 'failure';
     else if (id === 4624) e.outcome = 'success';

@@ -157,6 +157,23 @@ describe('log source mapping (SigmaHQ thor.yml)', () => {
     expect(file.class.name).toBe('file_activity');
   });
 
+  it('maps Task Scheduler, WMI, DNS Server and RDP channels, with RDP users and source addresses', () => {
+    expect(ls('Microsoft-Windows-TaskScheduler/Operational', 106)).toMatchObject({ service: 'taskscheduler', ocsf: 'scheduled_job_activity' });
+    expect(ls('Microsoft-Windows-WMI-Activity/Operational', 5861)).toMatchObject({ service: 'wmi' });
+    expect(ls('DNS Server', 150)).toMatchObject({ service: 'dns-server', ocsf: 'dns_activity' });
+    expect(ls('Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational', 1149)).toMatchObject({ service: 'terminalservices-remoteconnectionmanager', ocsf: 'authentication' });
+    const rcm = windowsToEvent(
+      { Channel: 'Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational', EventID: 1149, Computer: 'srv-01', Param1: 'bob', Param2: 'CORP', Param3: '10.0.0.9' },
+      { ...info, raw: '' },
+    );
+    expect(rcm.entities).toMatchObject({ host: 'srv-01', user: 'bob', userDomain: 'CORP', srcIp: '10.0.0.9', outcome: 'success' });
+    expect(rcm.class.name).toBe('authentication');
+    const lsm = (Address: string) =>
+      windowsToEvent({ Channel: 'Microsoft-Windows-TerminalServices-LocalSessionManager/Operational', EventID: 21, Computer: 'srv-01', User: 'CORP\\bob', SessionID: '3', Address }, { ...info, raw: '' }).entities;
+    expect(lsm('192.0.2.7')).toMatchObject({ user: 'bob', userDomain: 'CORP', srcIp: '192.0.2.7' });
+    expect(lsm('LOCAL').srcIp).toBeUndefined();
+  });
+
   it('parses Sysmon Hashes into lower-case digests and ignores junk', () => {
     expect(parseSysmonHashes('MD5=ABCDEF,SHA256=0123,IMPHASH=zz')).toEqual({ md5: 'abcdef', sha256: '0123' });
     expect(parseSysmonHashes('garbage')).toBeUndefined();

