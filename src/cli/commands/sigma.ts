@@ -53,7 +53,7 @@ export function register(program: Command): void {
     .command('regress')
     .description("run SigmaHQ's regression tests (regression_data/**/info.yml) the way SigmaHQ's CI judges them")
     .argument('<root>', 'SigmaHQ checkout (holds rules/ and regression_data/)')
-    .option('--json', 'print {"json":{"total","passed","failed":[...]},"evtx":{...}}')
+    .option('--json', 'print {"json":{"total","passed","failed":[...]},"evtx":{...},"disagreements":[...]}')
     .option('--no-evtx', 'skip the EVTX samples')
     .action(async (root: string, o: { json?: boolean; evtx: boolean }) => {
       let evtxSkipped: string | undefined;
@@ -74,7 +74,10 @@ export function register(program: Command): void {
           process.stdout.write(`${kind}: ${k.passed}/${k.total} passed\n`);
         }
         if (r.evtxSkipped) process.stdout.write(`evtx: not run: ${r.evtxSkipped}\n`);
+        for (const d of r.disagreements ?? []) process.stdout.write(`DISAGREE ${d.rule_id} ${d.title ?? ''}: ${d.json} matches on the JSON sample, ${d.evtx} on the EVTX file\n`);
+        if (r.disagreements) process.stdout.write(`json and evtx agree on ${(r.evtx?.total ?? 0) - r.disagreements.length}/${r.evtx?.total ?? 0} samples\n`);
       }
-      if (r.json.failed.length > 0 || (r.evtx && r.evtx.failed.length > 0)) process.exitCode = 1;
+      // A failed test, or JSON and EVTX renderings of the same sample matching differently.
+      if (r.json.failed.length > 0 || (r.evtx && r.evtx.failed.length > 0) || (r.disagreements?.length ?? 0) > 0) process.exitCode = 1;
     });
 }

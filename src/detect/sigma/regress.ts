@@ -28,9 +28,22 @@ export interface RegressKindResult {
   passed: number;
   failed: RegressFailure[];
 }
+export interface RegressDisagreement {
+  rule_id: string;
+  title?: string;
+  /** Matches of the rule on the JSON rendering and on the EVTX file of the same sample. */
+  json: number;
+  evtx: number;
+}
+
 export interface RegressResult {
   json: RegressKindResult;
   evtx?: RegressKindResult;
+  /**
+   * Samples on which the rule matched a different number of times on the JSON rendering and on
+   * the EVTX file (only when EVTX ran). Both inputs are the same events, so they should agree.
+   */
+  disagreements?: RegressDisagreement[];
   /** Why EVTX was not run, when it was not. */
   evtxSkipped?: string;
 }
@@ -138,6 +151,7 @@ export async function runRegression(root: string, opts: { evtxReader?: EvtxFlatR
   };
   const json: RegressKindResult = { total: 0, passed: 0, failed: [] };
   const evtx: RegressKindResult | undefined = opts.evtxReader ? { total: 0, passed: 0, failed: [] } : undefined;
+  const disagreements: RegressDisagreement[] = [];
   for (const c of cases) {
     const notLoaded = known.has(c.ruleId) ? undefined : 'rule not loaded (missing or rejected)';
     json.total++;
@@ -158,7 +172,8 @@ export async function runRegression(root: string, opts: { evtxReader?: EvtxFlatR
       }
       if (!reason && egot >= c.matchCount) evtx.passed++;
       else evtx.failed.push({ rule_id: c.ruleId, title: c.title, sample: c.evtx, expected: c.matchCount, got: egot, reason });
+      if (!notLoaded && egot !== got) disagreements.push({ rule_id: c.ruleId, title: c.title, json: got, evtx: egot });
     }
   }
-  return { json, ...(evtx ? { evtx } : {}), ...(opts.evtxSkipped && !evtx ? { evtxSkipped: opts.evtxSkipped } : {}) };
+  return { json, ...(evtx ? { evtx, disagreements } : {}), ...(opts.evtxSkipped && !evtx ? { evtxSkipped: opts.evtxSkipped } : {}) };
 }

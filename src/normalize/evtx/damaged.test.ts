@@ -56,6 +56,17 @@ describe('damaged EVTX files: report (file, chunk, offset), skip, read the rest'
     expect(ids(s.recs.filter((r) => r.chunk !== 1))).toEqual(ids([...inChunk(0), ...inChunk(2)]));
   });
 
+  it('a checksum mismatch in a log not closed cleanly (header flag "dirty") says salvage can read it', () => {
+    const b = Buffer.from(base);
+    b.writeUInt32LE(b.readUInt32LE(120) | 1, 120); // dirty
+    b.writeUInt32LE(crc32(b.subarray(0, 120)), 124);
+    b[inChunk(2)[1]!.offset + 60] ^= 0xff;
+    const d = read(b);
+    expect(d.problems.map((p) => p.code)).toEqual(['EVTX_CHUNK_CRC']);
+    expect(d.problems[0]!.message).toMatch(/not closed cleanly: salvage mode/);
+    expect(read(base).problems).toEqual([]);
+  });
+
   it('chunk header checksum mismatch: the chunk is skipped, the next chunks are read', () => {
     const b = Buffer.from(base);
     b.writeUInt32LE(b.readUInt32LE(chunkStart(0) + 140) ^ 1, chunkStart(0) + 140); // inside the checksummed header (128..512)

@@ -95,6 +95,11 @@ function checkChunkCount(h: Buffer, present: number, fileLen: number, opts: Evtx
   }
 }
 
+/** Whether the file header's flags say the log was not closed cleanly (flag 0x1 "dirty"). */
+function headerDirty(h: Buffer): boolean {
+  return h.length >= 124 && (h.readUInt32LE(120) & 1) === 1;
+}
+
 /** Checks the file header; reports a problem and returns false when it is not EVTX. */
 function checkFileHeader(h: Buffer, opts: EvtxReadOptions): boolean {
   if (h.length < 128 || !h.subarray(0, 8).equals(FILE_MAGIC)) {
@@ -114,7 +119,7 @@ function checkFileHeader(h: Buffer, opts: EvtxReadOptions): boolean {
  * Within a chunk, damaged records are reported and skipped; the scan resynchronises on the next
  * record signature.
  */
-export function* chunkRecords(buf: Buffer, index: number, fileOffset: number, opts: EvtxReadOptions): Generator<EvtxRecord> {
+export function* chunkRecords(buf: Buffer, index: number, fileOffset: number, opts: EvtxReadOptions, fileDirty = false): Generator<EvtxRecord> {
   const file = opts.file ?? '<buffer>';
   if (buf.length < CHUNK_HEADER_SIZE || !buf.subarray(0, 8).equals(CHUNK_MAGIC)) {
     // Unused (zero-filled) chunks at the end of a log are normal.
@@ -132,7 +137,9 @@ export function* chunkRecords(buf: Buffer, index: number, fileOffset: number, op
   // The used part of the chunk is complete when the file ends after it (only free space is missing).
   const usedComplete = free <= buf.length;
   const salvage = opts.salvage === true;
-  const skipped = salvage ? 'reading the records that validate on their own (salvage)' : 'chunk skipped';
+  const skipped = salvage
+    ? 'reading the records that validate on their own (salvage)'
+    : `chunk skipped${fileDirty ? ' (the file header says the log was not closed cleanly: salvage mode reads the records of such a chunk that validate on their own)' : ''}`;
   let damaged = false;
   if (truncated && !usedComplete) {
     damaged = true;
@@ -196,7 +203,7 @@ export function* iterateEvtx(buf: Buffer, opts: EvtxReadOptions = {}): Generator
   }
   let i = 0;
   for (let off = FILE_HEADER_SIZE; off < buf.length; off += CHUNK_SIZE, i++) {
-    yield* chunkRecords(buf.subarray(off, Math.min(off + CHUNK_SIZE, buf.length)), i, off, opts);
+    yield* chunkRecords(buf.subarray(off, Math.min(off + CHUNK_SIZE, buf.length)), i, off, opts, headerDirty(buf));
   }
   checkChunkCount(buf, i, buf.length, opts);
 }
@@ -228,6 +235,7 @@ export async function* readEvtx(path: string, opts: EvtxReadOptions = {}): Async
       problem(o, 'EVTX_TRUNCATED', 'file ends inside the file header', { offset: bytesRead });
       return;
     }
+    const dirty = headerDirty(head);
     const BATCH = 16;
     const size = (await io('cannot stat', fh.stat())).size;
     let pos = FILE_HEADER_SIZE;
@@ -239,7 +247,7 @@ export async function* readEvtx(path: string, opts: EvtxReadOptions = {}): Async
       const { bytesRead: n } = await io('cannot read', fh.read(b, 0, b.length, pos));
       if (n === 0) break;
       for (let off = 0; off < n; off += CHUNK_SIZE, index++) {
-        yield* chunkRecords(b.subarray(off, Math.min(off + CHUNK_SIZE, n)), index, pos + off, o);
+        yield* chunkRecords(b.subarray(off, Math.min(off + CHUNK_SIZE, n)), index, pos + off, o, dirty);
       }
       pos += n;
       if (n < b.length) break;
