@@ -33,6 +33,7 @@ import { SOURCES, type SimRecord, type Truth } from '../sim/record.js';
 import { computeScorecard, type Scorecard, type ScoredAction, type ScoredIncident, type ScoredSignal } from '../sim/scorecard.js';
 import { DEFAULT_START, Simulation } from '../sim/simulation.js';
 import { openSqliteStore } from '../store/sqlite/store.js';
+import type { Store } from '../store/port.js';
 import { contextFromOrg } from '../correlate/index.js';
 import { connectorSet, MemoryConnector } from '../respond/index.js';
 import type { EngineConfigInput } from './config.js';
@@ -63,6 +64,11 @@ export interface EvalOptions {
   batchSize?: number;
   onProgress?: (p: { phase: 'warmup' | 'scenario' | 'scoring'; records: number; simTime: number }) => void;
   logger?: Logger;
+  /**
+   * Diagnostics (bench/correlate/diagnose.ts): called after scoring, before the store closes, with
+   * the store, every signal (warm-up included) and the ground truth of the window's signals.
+   */
+  inspect?: (d: { store: Store; signals: Signal[]; truthBySignal: Map<string, Truth[]> }) => Promise<void> | void;
 }
 
 export interface EvalResult {
@@ -324,6 +330,7 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalResult> {
       hosts: attackSim.org.hosts.length,
       days,
     });
+    if (opts.inspect) await opts.inspect({ store, signals: all, truthBySignal });
     const cfg = engine.config;
     const exp = expectedMinimum(scenario, { sigma: cfg.sigma.enabled, baselines: cfg.baselines.enabled });
     const ps = pipeline.stats();

@@ -67,6 +67,23 @@ describe('incidents API and CLI', () => {
     expect(nf.json.error.code).toBe('INCIDENT_NOT_FOUND');
   });
 
+  it('the list summary carries the verdict in force (value, confidence, by) and the close reason', async () => {
+    const rec = (await store.getRecord<Incident>('incidents', ids.b1))!;
+    const auto = { verdict: 'malicious' as const, confidence: 0.82, by: 'garrison', decidedAt: T0, summary: 's', factors: [], wouldChange: [] };
+    await store.putRecords('incidents', [{ ...rec, doc: { ...rec.doc, verdict: auto } }]);
+    let b = (await srv.api('GET', '/api/v1/incidents')).json.incidents.find((i: { id: string }) => i.id === ids.b1);
+    expect(b.verdict).toEqual({ verdict: 'malicious', confidence: 0.82, by: 'garrison', decidedAt: T0 });
+    expect(b.closeReason).toBeUndefined();
+    const analyst = { ...auto, verdict: 'benign' as const, confidence: 1, by: 'user:ann', decidedAt: T0 + MIN };
+    await store.putRecords('incidents', [{ ...rec, status: 'closed', doc: { ...rec.doc, status: 'closed', verdict: auto, analystVerdict: analyst, closeReason: 'benign: approved pentest' } }]);
+    b = (await srv.api('GET', '/api/v1/incidents?status=closed')).json.incidents.find((i: { id: string }) => i.id === ids.b1);
+    expect(b.verdict).toEqual({ verdict: 'benign', confidence: 1, by: 'user:ann', decidedAt: T0 + MIN });
+    expect(b.closeReason).toBe('benign: approved pentest');
+    // Put it back as it was for the tests below.
+    await store.putRecords('incidents', [rec]);
+    expect((await srv.api('GET', '/api/v1/incidents')).json.incidents.find((i: { id: string }) => i.id === ids.b1).verdict).toBeUndefined();
+  });
+
   it('splits and merges (analyst role); a merged id resolves to the survivor', async () => {
     const sp = await srv.api('POST', `/api/v1/incidents/${ids.a1}/split`, JSON.stringify({ signalIds: ['a2'] }), { 'content-type': 'application/json' });
     expect(sp.status).toBe(200);

@@ -5,7 +5,7 @@
  * state stays right), else through a correlator created on demand that loads from the store.
  */
 import { GarrisonError } from '../core/errors.js';
-import type { Incident, IncidentStatus } from '../core/incident.js';
+import type { Incident, IncidentStatus, VerdictValue } from '../core/incident.js';
 import { LEVELS, type Level, type Signal } from '../core/signal.js';
 import type { Store } from '../store/port.js';
 import { createCorrelator, liveCorrelator, type Correlator } from './correlator.js';
@@ -43,6 +43,13 @@ export interface IncidentSummary {
   users: string[];
   tactics: string[];
   mergedInto?: string;
+  /**
+   * The verdict in force: the analyst's when one was given, else investigation's. Same field names
+   * as the incident's `verdict` (IncidentVerdict), without its evidence.
+   */
+  verdict?: { verdict: VerdictValue; confidence: number; by: string; decidedAt: number };
+  /** Why the incident was closed (benign verdict's reason, an analyst's note, "merged into ..."). */
+  closeReason?: string;
 }
 
 export interface IncidentDetail {
@@ -78,7 +85,15 @@ export function summarize(i: Incident): IncidentSummary {
     users: i.entities.filter((e) => e.kind === 'user').map((e) => e.display ?? e.value),
     tactics: i.attack.tactics,
     ...(i.mergedInto ? { mergedInto: i.mergedInto } : {}),
+    ...verdictOf(i),
+    ...(typeof i.closeReason === 'string' ? { closeReason: i.closeReason } : {}),
   };
+}
+
+function verdictOf(i: Incident): Pick<IncidentSummary, 'verdict'> {
+  const v = i.analystVerdict ?? i.verdict;
+  if (!v || typeof v.verdict !== 'string') return {};
+  return { verdict: { verdict: v.verdict, confidence: Number.isFinite(v.confidence) ? v.confidence : 0, by: typeof v.by === 'string' ? v.by : 'garrison', decidedAt: Number.isFinite(v.decidedAt) ? v.decidedAt : 0 } };
 }
 
 export class IncidentsService {

@@ -17,14 +17,14 @@ import { templateNarrative } from './narrative/template.js';
 import { loadPlan, stepApplies, type Plan } from './plan.js';
 import { STEP_TYPES } from './steps/registry.js';
 import type { BaselineLookup, ContextLookup, EvidenceItem, InvestigationDoc, Ledger, StepContext, StepRecord } from './types.js';
-import { verdictConfig, type VerdictConfig, type VerdictConfigInput } from './verdict/config.js';
+import { loadVerdictConfig, verdictConfig, type VerdictConfig, type VerdictConfigInput } from './verdict/config.js';
 import { closeReason, judge, type ScoredVerdict } from './verdict/model.js';
 
 export interface InvestigatorConfig {
   /** A loaded plan, or plan files (base first). Default: src/investigate/plans/default.yaml. */
   plan?: Plan | string[];
-  /** Verdict weights (object) — default: verdict/weights.yaml. */
-  verdict?: VerdictConfigInput | VerdictConfig;
+  /** Verdict weights: an object, or a YAML file path — default: verdict/weights.yaml. */
+  verdict?: VerdictConfigInput | VerdictConfig | string;
   /** Optional LLM narrative (off unless given with enabled: true). */
   llm?: LlmConfig;
   /** Update incidents' status from the verdict (default true). */
@@ -72,7 +72,7 @@ export function createInvestigator(opts: InvestigatorOptions): Investigator {
   const store = opts.store;
   const cfg = opts.config ?? {};
   const plan: Plan = !cfg.plan ? loadPlan() : Array.isArray(cfg.plan) ? loadPlan(cfg.plan) : cfg.plan;
-  const vcfg = verdictConfig(cfg.verdict);
+  const vcfg = typeof cfg.verdict === 'string' ? loadVerdictConfig(cfg.verdict) : verdictConfig(cfg.verdict);
   const now = opts.now ?? Date.now;
   let closed = false;
   let queue: Promise<unknown> = Promise.resolve();

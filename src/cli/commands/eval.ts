@@ -34,6 +34,8 @@ interface EvalFlags {
   keep?: string;
   rulesOnly?: boolean;
   noBaselines?: boolean;
+  investigation?: boolean;
+  response?: boolean;
   check?: boolean;
   quiet?: boolean;
 }
@@ -52,6 +54,8 @@ export function register(program: Command): void {
     .option('--keep <dir>', 'keep the store in DIR (default: a temporary directory, removed)')
     .option('--rules-only', 'only Sigma: no baselines, no later stages')
     .option('--no-baselines', 'switch the behavioural baselines off')
+    .option('--no-investigation', 'switch investigation (and so response) off: correlation figures only, much faster')
+    .option('--no-response', 'switch response off')
     .option('--check', 'exit with status 3 when fewer campaigns are detected than the scenario expects')
     .option('-q, --quiet', 'no progress on stderr')
     .action(async (o: EvalFlags & { baselines?: boolean }) => {
@@ -61,9 +65,11 @@ export function register(program: Command): void {
           : undefined;
       const engine = o.rulesOnly
         ? { baselines: { enabled: false }, intel: { enabled: false }, correlation: { enabled: false }, investigation: { enabled: false }, response: { enabled: false } }
-        : o.baselines === false
-          ? { baselines: { enabled: false } }
-          : undefined;
+        : {
+            ...(o.baselines === false ? { baselines: { enabled: false } } : {}),
+            ...(o.investigation === false ? { investigation: { enabled: false }, response: { enabled: false } } : {}),
+            ...(o.response === false ? { response: { enabled: false } } : {}),
+          };
       const r = await runEval({
         scenario: o.scenario,
         seed: o.seed,

@@ -100,6 +100,8 @@ async function call(cfg: z.output<typeof LlmConfigSchema>, prompt: string): Prom
         body: JSON.stringify({ model: cfg.model, temperature: 0, max_tokens: cfg.maxTokens, messages: [{ role: 'system', content: SYSTEM }, { role: 'user', content: prompt }] }),
       });
     }
+    const declared = Number(res.headers.get('content-length') ?? NaN);
+    if (Number.isFinite(declared) && declared > cfg.maxResponseBytes) throw new Error(`response larger than ${cfg.maxResponseBytes} bytes`);
     const text = await res.text();
     if (text.length > cfg.maxResponseBytes) throw new Error(`response larger than ${cfg.maxResponseBytes} bytes`);
     if (!res.ok) throw new Error(`HTTP ${res.status}: ${text.slice(0, 200)}`);
