@@ -73,6 +73,10 @@ const r = await runEval({
       const per = new Map<string, number>();
       for (const s of list) per.set(incOf.get(s.id) ?? '(none)', (per.get(incOf.get(s.id) ?? '(none)') ?? 0) + 1);
       console.log(`\n=== campaign ${c}: ${list.length} signals → ${[...per].map(([k, v]) => `${k.slice(4, 12)}:${v}`).join(' ')}`);
+      if (args.includes('--dump')) {
+        const main = [...per].sort((x, y) => y[1] - x[1])[0][0];
+        for (const s of list) if ((incOf.get(s.id) ?? '(none)') !== main) console.log('  OUTSIDE ' + JSON.stringify({ ...s, eventIds: s.eventIds.slice(0, 2) }));
+      }
       if (brief && per.size === 1) continue;
       for (const s of list) console.log(`  ${iso(s.time)} ${(incOf.get(s.id) ?? '(none)').slice(4, 12).padEnd(8)} ${s.kind.padEnd(6).slice(0, 6)} ${s.level.slice(0, 4)} ${s.detector.slice(0, 40).padEnd(40)} ${ents(s)}`);
     }
@@ -80,8 +84,10 @@ const r = await runEval({
     console.log(`\n=== benign incidents (window): ${benign.length}`);
     for (const i of benign) {
       console.log(` ${i.id.slice(4, 12)} ${i.severity} "${i.title}" signals=${i.signalIds.length} ${iso(i.firstSeen)}..${iso(i.lastSeen)}`);
+      if (args.includes('--dump')) console.log('    scoring ' + JSON.stringify(i.scoring) + ' score ' + i.score);
       for (const id of i.signalIds.slice(0, 12)) {
         const s = byId.get(id);
+        if (s && args.includes('--dump')) console.log('    ' + JSON.stringify(s));
         if (s) console.log(`    ${iso(s.time)} ${s.kind.padEnd(6).slice(0, 6)} ${s.level.slice(0, 4)} ${s.detector.slice(0, 40).padEnd(40)} ${ents(s)}`);
       }
     }

@@ -290,3 +290,42 @@ describe('engine catch-up', () => {
     await store.close();
   });
 });
+
+describe('analyst feedback reaches the baselines', () => {
+  it('at each checkpoint, a benign verdict on an incident marks its anomaly patterns benign, once', async () => {
+    const { store } = await open(tmp());
+    const engine = createEngine(
+      base(store, { config: { checkpointMs: 3_600_000, baselines: { enabled: true, config: { models: { rarity: { learningMs: 0, threshold: 30 } } } } } }),
+    );
+    await engine.start();
+    const b = engine.baselines!;
+    const bin = 'c:\\tools\\backup-agent.exe';
+    const ev = (t: number) =>
+      ({
+        id: `e${t}`,
+        tenant: 'default',
+        time: t,
+        ingestTime: t,
+        source: { product: 'windows', service: 'sysmon', category: 'process_creation' },
+        class: { uid: 1007, name: 'process_activity' },
+        entities: { host: 'ws-1', user: 'alice', process: { image: bin, parent: { image: 'c:\\windows\\explorer.exe' } } },
+        fields: {},
+        raw: '{}',
+      }) as unknown as Parameters<typeof b.observe>[0][number];
+    const [sig] = b.observe([ev(T0)]);
+    expect(sig?.kind).toBe('anomaly');
+    await store.appendSignals([sig!]);
+    const inc = { id: 'inc-1', tenant: 'default', signalIds: [sig!.id], revision: 1 } as unknown as Incident;
+    await store.putRecords('incidents', [{ id: 'inc-1', tenant: 'default', status: 'needs_review', ref: '', createdAt: T0, updatedAt: T0, doc: inc }]);
+    const fb = { id: 'fb-1', incidentId: 'inc-1', by: 'user:ana', at: T0 + 5, verdict: 'benign', label: 'false_positive', note: 'backup agent', detectors: [sig!.detector] };
+    await store.putRecords('feedback', [{ id: 'fb-1', tenant: 'default', status: 'benign', ref: 'inc-1', createdAt: T0 + 5, updatedAt: T0 + 5, doc: fb }]);
+
+    await engine.checkpoint();
+    expect(b.feedbackEntries().map((e) => e.pattern)).toEqual([sig!.details.pattern]);
+    expect((await store.listAudit()).map((a) => a.action)).toEqual(['baseline.mark_benign']);
+    await engine.checkpoint();
+    expect(b.feedbackEntries()).toHaveLength(1);
+    expect((await store.listAudit()).length).toBe(1);
+    await engine.stop({ drainMs: 1000 });
+  });
+});

@@ -25,6 +25,7 @@ import type { Signal, SignalKind } from '../core/signal.js';
 import type { Incident, IncidentVerdict } from '../core/incident.js';
 import type { EventConsumer, IncidentChange, IncidentConsumer, SignalConsumer, VerdictConsumer } from '../core/stages.js';
 import { BaselineStage } from '../baseline/stage.js';
+import { syncAnalystFeedback } from '../baseline/feedback.js';
 import { loadFromStore, saveToStore } from '../baseline/persist.js';
 import { SigmaStage } from '../detect/engine.js';
 import type { Pipeline } from '../ingest/pipeline.js';
@@ -37,6 +38,8 @@ import type { ConnectorSet } from '../respond/index.js';
 
 /** Store state key of the engine's processed position. */
 export const POSITION_KEY = 'engine/position/v1';
+/** Last analyst-feedback update time already applied to the baselines. */
+export const FEEDBACK_CURSOR_KEY = 'engine/feedback-cursor/v1';
 
 export type StageName = 'sigma' | 'baselines' | 'intel' | 'store' | 'correlation' | 'investigation' | 'response' | 'checkpoint' | 'read';
 
@@ -361,8 +364,30 @@ export function createEngine(opts: EngineOptions): Engine {
       });
   }
 
+  /** Analysts' verdicts reach the baselines (benign incidents lower their anomaly patterns' scores). */
+  async function syncFeedback(): Promise<boolean> {
+    if (!baselines) return false;
+    try {
+      const saved = feedbackCursor ?? Number((await store.getState(FEEDBACK_CURSOR_KEY)) ?? 0);
+      const r = await syncAnalystFeedback(store, baselines, { since: saved });
+      const changed = r.marked.length > 0 || r.unmarked.length > 0;
+      // updatedSince is inclusive: the next read starts 1 ms later.
+      if (r.read > 0) {
+        feedbackCursor = r.cursor + 1;
+        await store.setState(FEEDBACK_CURSOR_KEY, String(feedbackCursor));
+      } else feedbackCursor = saved;
+      return changed;
+    } catch (e) {
+      fail('baselines', e);
+      return false;
+    }
+  }
+
+  let feedbackCursor: number | undefined;
+
   async function checkpoint(): Promise<void> {
     lastCheckpoint = Date.now();
+    if (await syncFeedback()) dirty = true;
     if (!dirty) return;
     dirty = false;
     await timed('checkpoint', async () => {

@@ -30,7 +30,8 @@ export function register(program: Command): void {
     .option('--no-builtin', 'do not load the built-in rule pack')
     .option('--quiet', 'do not print rule-loading and input problems on stderr')
     .option('--config <file>', 'Sigma engine configuration (YAML: placeholders, exceptions, disabled rules ...; see docs/sigma.md)')
-    .action(async (paths: string[], o: { rules: string[]; format: string; minLevel?: string; builtin: boolean; quiet?: boolean; config?: string }) => {
+    .option('--salvage', '.evtx inputs: read the records of damaged chunks that validate on their own instead of skipping the chunk')
+    .action(async (paths: string[], o: { rules: string[]; format: string; minLevel?: string; builtin: boolean; quiet?: boolean; config?: string; salvage?: boolean }) => {
       if (!['jsonl', 'table', 'csv'].includes(o.format)) throw new GarrisonError('BAD_REQUEST', `--format must be jsonl, table or csv, got '${o.format}'`);
       if (o.minLevel !== undefined && !(LEVELS as readonly string[]).includes(o.minLevel)) throw new GarrisonError('BAD_REQUEST', `--min-level must be one of ${LEVELS.join(', ')}, got '${o.minLevel}'`);
       const config = o.config ? loadSigmaConfigFile(o.config) : undefined;
@@ -65,6 +66,7 @@ export function register(program: Command): void {
         builtin: o.builtin,
         minLevel: o.minLevel as Level | undefined,
         config,
+        evtxSalvage: o.salvage === true,
         onDetection: write,
         onProblem: (e) => {
           if (!o.quiet) process.stderr.write(`garrison scan: ${e.code}: ${oneLine(e.message, 300)}\n`);

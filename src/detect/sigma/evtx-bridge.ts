@@ -11,7 +11,7 @@ interface EvtxRecordLike {
   flat(): Record<string, unknown>;
 }
 interface EvtxModule {
-  readEvtx(path: string, opts?: { onProblem?: (e: Error) => void }): AsyncIterable<EvtxRecordLike>;
+  readEvtx(path: string, opts?: { onProblem?: (e: Error) => void; salvage?: boolean }): AsyncIterable<EvtxRecordLike>;
   evtxRecordToEvent(rec: EvtxRecordLike, info: { file: string; tenant: string; receivedAt: number }): GarrisonEvent;
 }
 

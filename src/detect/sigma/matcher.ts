@@ -675,6 +675,7 @@ export class SigmaMatcher {
     const enabled = cfg.enabled ? new Set(cfg.enabled) : undefined;
     const disabled = new Set(cfg.disabled);
     const minLevel = cfg.minLevel ? LEVELS.indexOf(cfg.minLevel as (typeof LEVELS)[number]) : 0;
+    const skippedFilters = new Set<string>();
     const filtersFor = (rule: SigmaRule): SigmaFilter[] => set.filters.filter((f) => f.rules.includes(rule.id) || (rule.name !== undefined && f.rules.includes(rule.name)));
     const exceptionsFor = (rule: SigmaRule) => cfg.exceptions.filter((x) => x.rules.includes('*') || x.rules.includes(rule.id) || (rule.name !== undefined && x.rules.includes(rule.name)));
 
@@ -702,7 +703,25 @@ export class SigmaMatcher {
             const ctx: ItemContext = { mapField: r.mapField, placeholders: cfg.placeholders };
             c = compileRule(rule, ctx);
             for (const f of filters) {
-              const fc = compileDetection(f.searches, [f.condition], ctx, { file: f.source.file, base: ['filter'] });
+              // A filter that cannot compile under this mapping/placeholder config is reported with its
+              // own file:line and skipped: the rule keeps detecting (a broken exception must never
+              // silence a rule).
+              let fc: Compiled;
+              try {
+                fc = compileDetection(f.searches, [f.condition], ctx, { file: f.source.file, lineOf: f.lineOf, base: ['filter'] });
+              } catch (e) {
+                const err = e instanceof GarrisonError ? e : new GarrisonError('INTERNAL', (e as Error).message);
+                const key = `${f.id}\0${rule.id}`;
+                if (!skippedFilters.has(key)) {
+                  skippedFilters.add(key);
+                  this.problems.push(
+                    new GarrisonError(err.code, `filter ${f.id} (for rule ${rule.id}) skipped: ${err.message}`, {
+                      location: { file: f.source.file, line: err.location?.line ?? f.source.line },
+                    }),
+                  );
+                }
+                continue;
+              }
               const a: FieldTest = c.test, b: FieldTest = fc.test;
               c = { ...c, test: (v) => a(v) && b(v) };
             }

@@ -48,7 +48,7 @@ describe('offline scan', () => {
       path.join(dir, 'rule.yml'),
       `title: Whoami via cmd\nid: 99999999-9999-4999-8999-999999999999\nlevel: high\nlogsource: { product: windows, category: process_creation }\ndetection:\n  selection:\n    Image|endswith: '\\cmd.exe'\n    CommandLine|contains: whoami\n  condition: selection\n`,
     );
-    const run = async (config?: Record<string, unknown>) => {
+    const run = async (config?: Record<string, unknown>, evtxSalvage = false) => {
       const dets: ScanDetection[] = [];
       const problems: GarrisonError[] = [];
       const progress: [number, number][] = [];
@@ -56,6 +56,7 @@ describe('offline scan', () => {
         rulePaths: [path.join(dir, 'rule.yml')],
         builtin: false,
         config,
+        evtxSalvage,
         onProgress: (done, total) => progress.push([done, total]),
         onDetection: (d) => dets.push(d),
         onProblem: (e) => problems.push(e),
@@ -76,6 +77,10 @@ describe('offline scan', () => {
     expect(fromBad.length).toBeLessThan(150); // chunk 1's records are skipped
     expect(problems.map((p) => [p.code, p.location?.chunk])).toEqual([['EVTX_CHUNK_CRC', 1]]);
     expect(summary.problems).toBe(1);
+    // --salvage: the damaged chunk's records that validate on their own are scanned too (the problem is still reported)
+    const salvaged = await run(undefined, true);
+    expect(salvaged.dets.filter((d) => d.source.file?.endsWith('bad.evtx')).length).toBeGreaterThanOrEqual(149);
+    expect(salvaged.problems.map((p) => p.code)).toEqual(['EVTX_CHUNK_CRC']);
     // an exception from the configuration suppresses matches without editing the rule
     const ex = await run({ exceptions: [{ rules: ['99999999-9999-4999-8999-999999999999'], detection: { sel: { 'CommandLine|contains': 'echo 7 ' } }, condition: 'sel' }] });
     expect(ex.dets.filter((d) => d.source.file?.endsWith('good.evtx'))).toHaveLength(149);

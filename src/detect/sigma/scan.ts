@@ -43,6 +43,8 @@ export interface ScanOptions {
   builtin: boolean;
   minLevel?: Level;
   tenant?: string;
+  /** EVTX inputs: read the records of damaged chunks that validate on their own instead of skipping the chunk (docs/evtx.md). */
+  evtxSalvage?: boolean;
   /** Engine configuration (placeholders, exceptions, disabled rules ...); `minLevel` above wins. */
   config?: SigmaConfigInput;
   onDetection: (d: ScanDetection) => void;
@@ -133,7 +135,7 @@ export async function runScan(paths: string[], opts: ScanOptions): Promise<{ sum
         continue;
       }
       try {
-        for await (const rec of m.readEvtx(file, { onProblem: (e) => problem(e instanceof GarrisonError ? e : new GarrisonError('SIGMA_SAMPLE_INVALID', e.message, { location: { file } })) })) {
+        for await (const rec of m.readEvtx(file, { salvage: opts.evtxSalvage === true, onProblem: (e) => problem(e instanceof GarrisonError ? e : new GarrisonError('SIGMA_SAMPLE_INVALID', e.message, { location: { file } })) })) {
           handle(m.evtxRecordToEvent(rec, { file, tenant: opts.tenant ?? 'default', receivedAt: now }), file, rec.recordId);
           if ((summary.events & 255) === 0) progress(rec.offset);
         }

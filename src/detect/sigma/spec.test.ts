@@ -260,6 +260,14 @@ describe('meta filters end to end (SigmaStage over a rule directory)', () => {
     expect(m.rules.map((r) => r.title).sort()).toEqual(['Other', 'Rar compression']);
     expect(set.filters.map((f) => f.title)).toEqual(['Filter administrator accounts']);
   });
+  it('a filter that cannot compile under the placeholder config is reported with its own file:line and skipped; the rule still matches', () => {
+    const d3 = mkdtempSync(path.join(tmpdir(), 'sigma-filters3-'));
+    writeFileSync(path.join(d3, 'mf_expand.yml'), `title: Expand\nlogsource: { product: windows }\nfilter:\n  rules: [rar_compression]\n  selection:\n    User|expand: '%admins%'\n  condition: not selection\n`);
+    const stage = new SigmaStage({ builtin: false, rulePaths: [path.join(dir, 'rule.yml'), d3] });
+    expect(stage.problems.map((p) => [p.code, path.basename(p.location?.file ?? ''), p.location?.line])).toEqual([['SIGMA_PLACEHOLDER_UNKNOWN', 'mf_expand.yml', 5]]);
+    expect(stage.problems[0]!.message).toMatch(/skipped/);
+    expect(stage.process([ev('CORP\\adm_bob')]).map((s) => s.title).sort()).toEqual(['Other', 'Rar compression']);
+  });
   it('a filter that names no loaded rule is reported (with the line of filter.rules) and dropped', () => {
     const d2 = mkdtempSync(path.join(tmpdir(), 'sigma-filters2-'));
     writeFileSync(path.join(d2, 'mf_typo.yml'), `title: Typo\nlogsource: { product: windows }\nfilter:\n  rules:\n    - rar_compresion\n  selection:\n    User: x\n  condition: not selection\n`);
