@@ -75,7 +75,11 @@ const r = await runEval({
       console.log(`\n=== campaign ${c}: ${list.length} signals → ${[...per].map(([k, v]) => `${k.slice(4, 12)}:${v}`).join(' ')}`);
       if (args.includes('--dump')) {
         const main = [...per].sort((x, y) => y[1] - x[1])[0][0];
-        for (const s of list) if ((incOf.get(s.id) ?? '(none)') !== main) console.log('  OUTSIDE ' + JSON.stringify({ ...s, eventIds: s.eventIds.slice(0, 2) }));
+        for (const s of list) {
+          if ((incOf.get(s.id) ?? '(none)') === main) continue;
+          console.log('  OUTSIDE ' + JSON.stringify({ ...s, eventIds: s.eventIds.slice(0, 2) }));
+          for (const ev of await store.getEvents(s.eventIds.slice(0, 3))) console.log('    EVIDENCE ' + JSON.stringify({ format: ev.source?.format, entities: ev.entities, raw: typeof ev.raw === 'string' ? ev.raw.slice(0, 300) : undefined }));
+        }
       }
       if (brief && per.size === 1) continue;
       for (const s of list) console.log(`  ${iso(s.time)} ${(incOf.get(s.id) ?? '(none)').slice(4, 12).padEnd(8)} ${s.kind.padEnd(6).slice(0, 6)} ${s.level.slice(0, 4)} ${s.detector.slice(0, 40).padEnd(40)} ${ents(s)}`);
@@ -94,5 +98,5 @@ const r = await runEval({
   },
 });
 const inc = r.scorecard.incidents!;
-console.log(`\nseed ${seed}: signals ${r.scorecard.signals} incidents ${JSON.stringify({ total: inc.total, attack: inc.attack, benign: inc.benign, inOne: inc.campaignsInOneIncident, mixed: inc.mixed, purity: inc.purity, completeness: inc.completeness, benignPer100: inc.benignPer100HostsPerDay, reduction: inc.reduction })}`);
+console.log(`\nseed ${seed}: signals ${r.scorecard.signals} incidents ${JSON.stringify({ total: inc.total, benign: inc.benign, inOne: inc.campaignsInOneIncident, mixed: inc.mixed, purity: inc.purity, completeness: inc.completeness, benignPer100: inc.benignPer100HostsPerDay, reduction: inc.reduction })}`);
 console.log(`per campaign: ${r.scorecard.campaigns.map((c) => `${c.id}:${c.signals}s/${c.incidents}i/${c.completeness}`).join(' ')}  time ${r.timing.seconds}s`);

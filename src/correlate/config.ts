@@ -96,8 +96,14 @@ export const correlationConfigSchema = z
         minDetectors: z.number().int().min(1).max(100).default(2),
         /** ... counting only signals of at least this level. */
         detectorsMinLevel: level.default('low'),
-        /** Or an incident score of at least this. */
+        /** Or an incident score of at least this ... */
         minScore: z.number().min(0).max(100).default(70),
+        /**
+         * ... reached by at least this many signals: one medium signal on a critical asset is a
+         * signal to look at in a hunt, not an incident on its own (its level says what its detector
+         * thinks of it; a second signal joining it publishes the cluster).
+         */
+        minSignalsForScore: z.number().int().min(1).max(100).default(2),
       })
       .strict()
       .prefault({}),
@@ -116,6 +122,10 @@ export const correlationConfigSchema = z
         maxIdentityEntries: z.number().int().min(100).max(100_000_000).default(500_000),
         /** Ancestors walked up a process chain. */
         maxLineageDepth: z.number().int().min(0).max(64).default(12),
+        /** Evidence events read per signal (see `evidenceLookups`). */
+        maxEvidenceEvents: z.number().int().min(1).max(50).default(5),
+        /** Internal hosts remembered per outside destination (egress resolution, see `egressMs`). */
+        maxTalkersPerDestination: z.number().int().min(1).max(100).default(8),
       })
       .strict()
       .prefault({}),
@@ -123,6 +133,19 @@ export const correlationConfigSchema = z
     leaseMs: ms.default(12 * HOUR),
     /** Look up the logon session of a signal's logon id in the store when no event told us about it. */
     storeLookups: z.boolean().default(true),
+    /**
+     * Read the evidence events of signals that name few entities (baseline anomalies, correlation
+     * rules: they carry only the entity they model) and add what all their evidence agrees on
+     * (the sign-in's source address, the account ...), plus the internal client behind a proxy or
+     * gateway connection (see `egressMs`). One store read per batch.
+     */
+    evidenceLookups: z.boolean().default(true),
+    /**
+     * Egress resolution: a connection from a hub (proxy, gateway) to an outside destination is
+     * attributed to the internal host that talked to that destination within this time, when
+     * exactly one did (learned from proxy and flow logs).
+     */
+    egressMs: ms.default(10 * MIN),
     tenant: z.string().min(1).max(128).default('default'),
   })
   .strict();

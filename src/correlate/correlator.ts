@@ -15,7 +15,7 @@ import type { Store, StoredRecord } from '../store/port.js';
 import { type CorrelationConfig, type CorrelationConfigInput, type KeyKind, parseCorrelationConfig } from './config.js';
 import { ContextIndex } from './context.js';
 import { IdentityGraph, SYSTEM_LOGON_IDS } from './identity.js';
-import { extractKeys, signalHost, type SigKey } from './keys.js';
+import { extractKeys, signalHost, wantsEvidence, type SigKey } from './keys.js';
 import { buildStory, levelRank, type SigRec, type Story } from './story.js';
 import { clean, Lru, sha1hex } from './util.js';
 
@@ -43,6 +43,8 @@ export interface CorrelatorStats {
   identityEntries: number;
   merges: number;
   storeLookups: number;
+  /** Store reads of evidence events (one per tenant per batch that needed them). */
+  evidenceLookups: number;
   retired: number;
   nextErrors: number;
 }
@@ -109,7 +111,7 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
   const mergedAlias = new Lru<string, string>(cfg.limits.maxIncidents);
   const negativeLookups = new Lru<string, true>(cfg.limits.maxIdentityEntries);
   const maxWindow = Math.max(...Object.values(cfg.windows));
-  const st: CorrelatorStats = { signals: 0, duplicates: 0, clusters: 0, published: 0, keys: 0, identityEntries: 0, merges: 0, storeLookups: 0, retired: 0, nextErrors: 0 };
+  const st: CorrelatorStats = { signals: 0, duplicates: 0, clusters: 0, published: 0, keys: 0, identityEntries: 0, merges: 0, storeLookups: 0, evidenceLookups: 0, retired: 0, nextErrors: 0 };
   let seq = 0;
   let watermark = -Infinity;
   let lastSweep = -Infinity;
@@ -269,7 +271,44 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
     }
   }
 
-  async function processSignal(s: Signal): Promise<void> {
+  /**
+   * Evidence events of the batch's signals that name few entities (config `evidenceLookups`): one
+   * store read per tenant per batch. A store that cannot answer leaves them as they are.
+   */
+  async function evidenceFor(signals: Signal[]): Promise<Map<string, GarrisonEvent[]>> {
+    const out = new Map<string, GarrisonEvent[]>();
+    if (!cfg.evidenceLookups) return out;
+    const byTenant = new Map<string, Set<string>>();
+    const want: [Signal, string, string[]][] = [];
+    for (const s of signals) {
+      if (!s || typeof s.id !== 'string' || !wantsEvidence(s)) continue;
+      const tenant = typeof s.tenant === 'string' && s.tenant ? s.tenant : cfg.tenant;
+      if (seen.peek(K(tenant, s.id))) continue;
+      const ids = s.eventIds.filter((x) => typeof x === 'string' && x.length > 0 && x.length <= 256).slice(0, cfg.limits.maxEvidenceEvents);
+      if (!ids.length) continue;
+      want.push([s, tenant, ids]);
+      let set = byTenant.get(tenant);
+      if (!set) byTenant.set(tenant, (set = new Set()));
+      for (const id of ids) set.add(id);
+    }
+    if (!want.length) return out;
+    const events = new Map<string, GarrisonEvent>();
+    for (const [tenant, ids] of byTenant) {
+      st.evidenceLookups++;
+      try {
+        for (const ev of await store.getEvents([...ids], tenant)) if (ev && typeof ev.id === 'string') events.set(`${tenant}\u0001${ev.id}`, ev);
+      } catch {
+        // Correlation goes on with the signals' own entities.
+      }
+    }
+    for (const [s, tenant, ids] of want) {
+      const evs = ids.map((id) => events.get(`${tenant}\u0001${id}`)).filter((x): x is GarrisonEvent => !!x);
+      if (evs.length) out.set(s.id, evs);
+    }
+    return out;
+  }
+
+  async function processSignal(s: Signal, evidence?: GarrisonEvent[]): Promise<void> {
     if (!s || typeof s.id !== 'string' || !s.id || !Number.isFinite(s.time)) return;
     const tenant = typeof s.tenant === 'string' && s.tenant ? s.tenant : cfg.tenant;
     if (seen.peek(K(tenant, s.id))) {
@@ -282,7 +321,7 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
       const h = signalHost(s);
       if (h) await lookupLogon(tenant, h, s.entities.logonId.toLowerCase(), s.time);
     }
-    const keys = extractKeys(s, g, ctx, cfg);
+    const keys = extractKeys(s, g, ctx, cfg, evidence);
     const rec = sigRec(s, keys);
     // Candidate clusters and their link strength.
     const strength = new Map<string, number>();
@@ -329,7 +368,7 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
     if (c.sigs.some((r) => levelRank(r.level) >= levelRank(p.minLevel))) return true;
     const dets = new Set(c.sigs.filter((r) => levelRank(r.level) >= levelRank(p.detectorsMinLevel)).map((r) => r.detector));
     if (dets.size >= p.minDetectors) return true;
-    return story().score >= p.minScore;
+    return c.sigs.length >= p.minSignalsForScore && story().score >= p.minScore;
   }
 
   function toIncident(c: Cluster, t: number, story: Story): Incident {
@@ -492,7 +531,8 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
       if (closed) throw new GarrisonError('SHUTTING_DOWN', 'the correlator is closed');
       if (!Array.isArray(signals)) throw new GarrisonError('BAD_REQUEST', 'onSignals expects an array');
       return serial(async () => {
-        for (const s of signals) await processSignal(s);
+        const evidence = await evidenceFor(signals);
+        for (const s of signals) await processSignal(s, s && typeof s.id === 'string' ? evidence.get(s.id) : undefined);
         sweep();
         await persist();
       });

@@ -66,8 +66,17 @@ export function isAccountSid(sid: string | undefined): sid is string {
   return !!sid && sid.length < 200 && /^S-1-5-21-\d+-\d+-\d+-\d+$/i.test(sid);
 }
 
+/** An internal host that talked to an outside destination, first and last time (egress resolution). */
+export interface Talker {
+  host: string;
+  first: number;
+  last: number;
+}
+
 export class IdentityGraph {
   readonly leases: Lru<string, Lease[]>;
+  /** Outside destination (`ip:…`, `domain:…`) → internal non-hub hosts that talked to it recently. */
+  readonly talkers: Lru<string, Talker[]>;
   readonly aliases: Lru<string, string>;
   readonly procs: Lru<string, ProcInfo>;
   readonly logons: Lru<string, LogonSession>;
@@ -86,11 +95,21 @@ export class IdentityGraph {
     this.logons = new Lru(n);
     this.popularity = new Lru(n);
     this.sensors = new Lru(Math.min(n, 10_000));
+    this.talkers = new Lru(n);
+    this.hubRoles = new Set(cfg.hubRoles.map((r) => r.toLowerCase()));
+  }
+
+  private readonly hubRoles: ReadonlySet<string>;
+
+  /** True when the host is a hub of the inventory (proxy, gateway, DNS, domain controller ...). */
+  isHubHost(host: string): boolean {
+    const a = this.context.host(host);
+    return !!a && this.context.isHub(a, this.hubRoles);
   }
 
   /** Total entries held (for stats and the bounded-state test). */
   get size(): number {
-    return this.leases.size + this.aliases.size + this.procs.size + this.logons.size + this.popularity.size + this.sensors.size;
+    return this.leases.size + this.aliases.size + this.procs.size + this.logons.size + this.popularity.size + this.sensors.size + this.talkers.size;
   }
 
   // ------------------------------------------------------------------------------ IP → host
@@ -135,7 +154,12 @@ export class IdentityGraph {
       if (best && time <= best.last + this.cfg.leaseMs) return best.host;
       // Evidence that arrives slightly after the signal: a lease starting within the slack.
       if (best === undefined && list[0] && list[0].from - SLACK <= time) return list[0].host;
-      if (best) return undefined; // the address was seen, but the lease has expired: do not guess
+      // The address was seen but that lease has expired: do not guess from leases; a static
+      // address of the inventory still holds (servers keep theirs).
+      if (best) {
+        const a = this.context.hostByIp(ip);
+        return a && a.key === best.host ? a.key : undefined;
+      }
     }
     const a = this.context.hostByIp(ip);
     return a?.key;
@@ -207,6 +231,42 @@ export class IdentityGraph {
 
   isUbiquitous(key: string): boolean {
     return (this.popularity.peek(key)?.size ?? 0) >= this.cfg.rarity.ubiquitousHosts;
+  }
+
+  // ------------------------------------------------------------------------------ egress
+
+  /** Records that internal `host` talked to an outside destination `key` at `time`. */
+  observeTalker(key: string, host: string, time: number): void {
+    if (!Number.isFinite(time) || looksLikeIp(host) || this.isHubHost(host)) return;
+    let list = this.talkers.get(key);
+    if (!list) {
+      list = [];
+      this.talkers.set(key, list);
+    }
+    const mine = list.find((x) => x.host === host);
+    if (mine) {
+      mine.first = Math.min(mine.first, time);
+      mine.last = Math.max(mine.last, time);
+      return;
+    }
+    list.push({ host, first: time, last: time });
+    if (list.length > this.cfg.limits.maxTalkersPerDestination) {
+      // Forget the one heard from longest ago.
+      let oi = 0;
+      for (let i = 1; i < list.length; i++) if (list[i].last < list[oi].last) oi = i;
+      list.splice(oi, 1);
+    }
+  }
+
+  /**
+   * The internal hosts behind a hub's connection to an outside destination at `time`: those that
+   * talked to it within `egressMs` (config). Several hosts, or none, leave it unattributed.
+   */
+  clientsOf(key: string, time: number): string[] {
+    const list = this.talkers.peek(key);
+    if (!list) return [];
+    const w = this.cfg.egressMs;
+    return list.filter((x) => x.first - w <= time && x.last + w >= time).map((x) => x.host);
   }
 
   // ------------------------------------------------------------------------------ events
@@ -294,8 +354,13 @@ export class IdentityGraph {
     // Popularity of external destinations: distinct internal hosts talking to them.
     const talker = host ?? (typeof e.srcIp === 'string' && isPrivateIp(e.srcIp) ? this.hostAt(e.srcIp, t) ?? e.srcIp : undefined);
     if (talker) {
-      if (typeof e.dstIp === 'string' && looksLikeIp(e.dstIp) && !isPrivateIp(e.dstIp)) this.touchPopularity(`ip:${e.dstIp.toLowerCase()}`, talker);
-      if (typeof e.domain === 'string' && e.domain.length < 256) this.touchPopularity(`domain:${e.domain.toLowerCase().replace(/\.$/, '')}`, talker);
+      const dstIp = typeof e.dstIp === 'string' && looksLikeIp(e.dstIp) && !isPrivateIp(e.dstIp) ? `ip:${e.dstIp.toLowerCase()}` : undefined;
+      const dom = typeof e.domain === 'string' && e.domain.length < 256 && !looksLikeIp(e.domain) ? `domain:${e.domain.toLowerCase().replace(/\.$/, '')}` : undefined;
+      if (dstIp) this.touchPopularity(dstIp, talker);
+      if (dom) this.touchPopularity(dom, talker);
+      // Who is behind the proxy's / gateway's own connection to that destination (egress resolution).
+      if (dstIp && !this.isUbiquitous(dstIp)) this.observeTalker(dstIp, talker, t);
+      if (dom && dstIp && !this.isUbiquitous(dom)) this.observeTalker(dom, talker, t);
     }
   }
 }

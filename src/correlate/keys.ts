@@ -4,6 +4,7 @@
  * of a remote session). Keys are strings `kind:value`; host-scoped ones carry the host
  * (`process:ws01|{guid}`, `logon:ws01|0x3e7f1`).
  */
+import type { EventEntities, GarrisonEvent } from '../core/event.js';
 import type { EntityKind } from '../core/incident.js';
 import type { Signal } from '../core/signal.js';
 import type { CorrelationConfig, KeyKind } from './config.js';
@@ -36,12 +37,55 @@ export function signalHost(s: Signal): string | undefined {
   return h && !looksLikeIp(h) ? h : undefined;
 }
 
-export function extractKeys(s: Signal, graph: IdentityGraph, ctx: ContextIndex, cfg: CorrelationConfig): SigKey[] {
+const EVIDENCE_FIELDS = ['host', 'user', 'srcIp', 'dstIp', 'domain', 'url', 'logonId', 'targetUser'] as const;
+/** Fields filled from evidence events when the signal lacks them and every evidence event naming them agrees. */
+const FILL_FIELDS = ['user', 'srcIp', 'dstIp', 'domain'] as const;
+const SENSOR_FORMATS = new Set(['zeek', 'cef', 'proxy']);
+
+/**
+ * True when a signal names so few entities (a baseline anomaly on one host or account, a
+ * correlation rule's group-by) that its evidence events are worth reading (config `evidenceLookups`).
+ */
+export function wantsEvidence(s: Signal): boolean {
+  if (!Array.isArray(s.eventIds) || s.eventIds.length === 0) return false;
+  const e = s.entities ?? {};
+  let n = 0;
+  for (const f of EVIDENCE_FIELDS) if (typeof e[f] === 'string' && e[f]) n++;
+  if (e.process?.guid) n++;
+  if (e.file?.path) n++;
+  return n < 3;
+}
+
+/** The signal's entities, completed with what all its evidence events agree on (fields it lacks only). */
+function withEvidence(e: EventEntities, evidence: readonly GarrisonEvent[]): EventEntities {
+  const out: EventEntities = { ...e };
+  for (const f of FILL_FIELDS) {
+    if (typeof e[f] === 'string' && e[f]) continue;
+    let v: string | undefined;
+    let agree = true;
+    for (const ev of evidence) {
+      const x = ev.entities?.[f];
+      if (typeof x !== 'string' || !x) continue;
+      if (v === undefined) v = x;
+      else if (x.toLowerCase() !== v.toLowerCase()) agree = false;
+    }
+    if (v !== undefined && agree) {
+      out[f] = v;
+      if (f === 'user') {
+        const doms = new Set(evidence.map((ev) => ev.entities?.userDomain).filter((d): d is string => typeof d === 'string'));
+        if (doms.size === 1 && !e.userDomain) out.userDomain = [...doms][0];
+      }
+    }
+  }
+  return out;
+}
+
+export function extractKeys(s: Signal, graph: IdentityGraph, ctx: ContextIndex, cfg: CorrelationConfig, evidence?: readonly GarrisonEvent[]): SigKey[] {
   const out = new Map<string, SigKey>();
   const add = (k: SigKey): void => {
     if (out.size < cfg.limits.maxKeysPerSignal && !out.has(k.key)) out.set(k.key, k);
   };
-  const e = s.entities ?? {};
+  const e = evidence?.length ? withEvidence(s.entities ?? {}, evidence) : s.entities ?? {};
   const t = s.time;
   const str = (v: unknown, max = 256): string | undefined => (typeof v === 'string' && v.trim() ? clean(v, max) : undefined);
   const ignoredHosts = new Set(cfg.ignore.hosts.map((h) => shortHost(h)));
@@ -118,6 +162,9 @@ export function extractKeys(s: Signal, graph: IdentityGraph, ctx: ContextIndex, 
   addIp(str(e.srcIp, 64), 'source');
   addIp(str(e.dstIp, 64), 'destination');
   if (!host && typeof e.hostIp === 'string') addIp(str(e.hostIp, 64), 'affected');
+  // Detectors that only know an address put it in `host` (a volume anomaly "bytes out by host
+  // 10.20.0.24"): it is the machine holding that address at the signal's time.
+  if (!host && hostDisplay && looksLikeIp(hostDisplay)) addIp(hostDisplay, 'affected');
 
   // Correlation-rule group-by values (e.g. callerIpAddress) name entities the generic fields miss.
   const gb = (s.details as { groupBy?: unknown } | undefined)?.groupBy;
@@ -134,7 +181,8 @@ export function extractKeys(s: Signal, graph: IdentityGraph, ctx: ContextIndex, 
 
   // Network indicators.
   const dom = str(e.domain);
-  if (dom) {
+  if (dom && looksLikeIp(dom)) addIp(dom, 'destination');
+  else if (dom) {
     const d = dom.toLowerCase().replace(/\.$/, '');
     const internal = ctx.host(d);
     if (internal) addHost(internal.key, internal.name, 'destination');
@@ -150,5 +198,24 @@ export function extractKeys(s: Signal, graph: IdentityGraph, ctx: ContextIndex, 
   if (typeof h === 'string' && /^[0-9a-f]{32,64}$/i.test(h)) add({ key: `hash:${h.toLowerCase()}`, kind: 'hash', entity: { kind: 'hash', value: h.toLowerCase() } });
   const fp = str(e.file?.path, 512);
   if (fp && host) add({ key: `file:${host}|${fp.toLowerCase()}`, kind: 'file', entity: { kind: 'file', value: fp } });
+
+  // Egress resolution: the signal is about a proxy's or gateway's own connections (a volume
+  // anomaly on the proxy); the internal client behind each is the one host that talked to that
+  // destination around then.
+  if (evidence?.length && ![...out.values()].some((k) => k.kind === 'host' && !graph.isHubHost(k.key.slice(5)))) {
+    const clients = new Set<string>();
+    for (const ev of evidence) {
+      const x = ev.entities ?? {};
+      const src = typeof x.srcIp === 'string' && isPrivateIp(x.srcIp) ? graph.hostAt(x.srcIp, ev.time) : undefined;
+      const own = !SENSOR_FORMATS.has(ev.source?.format) ? shortHost(typeof x.host === 'string' ? x.host : undefined) : undefined;
+      const from = src ?? own;
+      if (!from || !graph.isHubHost(from)) continue;
+      const dst = typeof x.dstIp === 'string' && looksLikeIp(x.dstIp) && !isPrivateIp(x.dstIp) ? `ip:${x.dstIp.toLowerCase()}` : undefined;
+      if (!dst || graph.isUbiquitous(dst)) continue;
+      const who = graph.clientsOf(dst, ev.time);
+      if (who.length === 1) clients.add(who[0]);
+    }
+    if (clients.size === 1) for (const h of clients) addHost(h, ctx.host(h)?.name, 'source');
+  }
   return [...out.values()];
 }

@@ -77,21 +77,29 @@ export interface Story {
 
 const byTime = (a: SigRec, b: SigRec): number => a.time - b.time || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-/** Longest run of tactics in kill-chain order over time (first appearance of each tactic). */
+/**
+ * Longest run of tactics in kill-chain order over time (first appearance of each tactic). Each
+ * step of the run comes from a different signal: one technique mapped to several tactics (Valid
+ * Accounts is initial access, persistence, privilege escalation and defense evasion at once) is
+ * one observation, not a progression.
+ */
 export function tacticProgression(sigs: readonly SigRec[]): string[] {
-  const first = new Map<string, number>();
-  for (const s of [...sigs].sort(byTime)) for (const t of s.tactics) if (RANK.has(t) && !first.has(t)) first.set(t, s.time);
-  const seq = [...first.entries()].sort((a, b) => a[1] - b[1] || RANK.get(a[0])! - RANK.get(b[0])!).map(([t]) => t);
-  // Longest increasing subsequence by rank (O(n²), n ≤ 14).
-  const best: string[][] = [];
-  let top: string[] = [];
-  seq.forEach((t, i) => {
-    let chain: string[] = [t];
-    for (let j = 0; j < i; j++) if (RANK.get(seq[j])! < RANK.get(t)! && best[j].length + 1 > chain.length) chain = [...best[j], t];
+  const first = new Map<string, { time: number; sig: string }>();
+  for (const s of [...sigs].sort(byTime)) for (const t of s.tactics) if (RANK.has(t) && !first.has(t)) first.set(t, { time: s.time, sig: s.id });
+  const seq = [...first.entries()].sort((a, b) => a[1].time - b[1].time || RANK.get(a[0])! - RANK.get(b[0])!).map(([t, f]) => ({ t, sig: f.sig }));
+  // Longest increasing subsequence by rank (O(n²), n ≤ 14), consecutive steps from distinct signals.
+  const best: { t: string; sig: string }[][] = [];
+  let top: { t: string; sig: string }[] = [];
+  seq.forEach((x, i) => {
+    let chain = [x];
+    for (let j = 0; j < i; j++) {
+      const prev = best[j];
+      if (RANK.get(seq[j].t)! < RANK.get(x.t)! && prev[prev.length - 1].sig !== x.sig && prev.length + 1 > chain.length) chain = [...prev, x];
+    }
     best.push(chain);
     if (chain.length > top.length) top = chain;
   });
-  return top;
+  return top.map((x) => x.t);
 }
 
 export function buildStory(sigsIn: readonly SigRec[], ctx: ContextIndex, maxEntities: number): Story {

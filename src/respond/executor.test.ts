@@ -67,6 +67,23 @@ describe('responder', () => {
     expect((await ts.store.verifyAudit()).ok).toBe(true);
   });
 
+  it('a verified containment action marks its stored incident contained, audited; a closed incident stays closed', async () => {
+    make();
+    const inc = incident('inc-c', [ws('NW-WS-07', '10.20.0.7')]);
+    await ts.store.putRecords('incidents', [{ id: inc.id, tenant: inc.tenant, status: 'needs_review', ref: '', createdAt: T0, updatedAt: T0, doc: { ...inc, status: 'needs_review' } }]);
+    const [a] = await r.respond(inc, verdict('malicious', 0.92));
+    expect(a!.status).toBe('active');
+    const rec = await ts.store.getRecord<{ status: string; revision: number }>('incidents', 'inc-c');
+    expect(rec?.status).toBe('contained');
+    expect(rec?.doc.status).toBe('contained');
+    expect((await ts.store.listAudit({ target: 'inc-c' })).map((e) => e.action)).toEqual(['respond.verdict', 'incident.contained']);
+
+    const closed = incident('inc-d', [ws('NW-WS-08', '10.20.0.8')]);
+    await ts.store.putRecords('incidents', [{ id: closed.id, tenant: closed.tenant, status: 'closed', ref: '', createdAt: T0, updatedAt: T0, doc: { ...closed, status: 'closed' } }]);
+    await r.respond(closed, verdict('malicious', 0.92));
+    expect((await ts.store.getRecord('incidents', 'inc-d'))?.status).toBe('closed');
+  });
+
   it('renewing pushes the expiry back, within the policy maximum', async () => {
     make();
     const [a] = await r.respond(incident('inc-1', [ws('NW-WS-07', '10.20.0.7')]), verdict('malicious', 0.92));

@@ -164,6 +164,21 @@ export function createResponder(opts: ResponderOptions): Responder {
     return doc;
   }
 
+  /** A verified containment action marks its incident contained (unless closed); audited. Never fails the action. */
+  async function markContained(doc: ActionDoc, actor: string): Promise<void> {
+    if (doc.kind === 'notify' || !doc.incidentId) return;
+    try {
+      const r = await store.getRecord<Incident>('incidents', doc.incidentId);
+      if (!r || r.doc.status === 'closed' || r.doc.status === 'contained') return;
+      const t = now();
+      const inc: Incident = { ...r.doc, status: 'contained', updatedAt: t, revision: (r.doc.revision ?? 0) + 1 };
+      await store.putRecords<Incident>('incidents', [{ ...r, status: 'contained', updatedAt: t, doc: inc }]);
+      await audit(actor, 'incident.contained', doc.incidentId, { action: doc.id, kind: doc.kind, target: targetKey(doc.target) });
+    } catch (e) {
+      log?.warn({ err: e, incident: doc.incidentId }, 'marking the incident contained failed');
+    }
+  }
+
   async function load(id: string): Promise<ActionDoc> {
     if (typeof id !== 'string' || !/^[A-Za-z0-9_.:-]{1,100}$/.test(id)) throw new GarrisonError('BAD_REQUEST', 'not an action id', { location: { field: 'id' } });
     const r = await store.getRecord<ActionDoc>('actions', id);
@@ -293,6 +308,7 @@ export function createResponder(opts: ResponderOptions): Responder {
       await save(doc);
       await audit(actor, 'action.execute', doc.id, execAudit(doc, 'ok'));
       log?.info({ action: doc.id, kind: doc.kind, target: targetKey(doc.target), status: doc.status }, 'action executed');
+      await markContained(doc, actor);
       return doc;
     } finally {
       busy.delete(doc.id);
