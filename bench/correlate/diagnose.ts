@@ -81,6 +81,12 @@ const r = await runEval({
           for (const ev of await store.getEvents(s.eventIds.slice(0, 3))) console.log('    EVIDENCE ' + JSON.stringify({ format: ev.source?.format, entities: ev.entities, raw: typeof ev.raw === 'string' ? ev.raw.slice(0, 300) : undefined }));
         }
       }
+      if (args.includes('--entities')) {
+        for (const id of per.keys()) {
+          const inc = incs.get(id);
+          if (inc) console.log(`  ${id.slice(4, 12)} "${inc.title}" ${inc.severity} entities: ${inc.entities.map((x) => `${x.kind}:${x.display ?? x.value}${x.role ? `(${x.role})` : ''}[${x.signalIds.length}]`).join(' ')}`);
+        }
+      }
       if (brief && per.size === 1) continue;
       for (const s of list) console.log(`  ${iso(s.time)} ${(incOf.get(s.id) ?? '(none)').slice(4, 12).padEnd(8)} ${s.kind.padEnd(6).slice(0, 6)} ${s.level.slice(0, 4)} ${s.detector.slice(0, 40).padEnd(40)} ${ents(s)}`);
     }

@@ -72,3 +72,53 @@ export type EngineConfigInput = z.input<typeof EngineConfigSchema>;
 export function defaultEngineConfig(input: EngineConfigInput = {}): EngineConfig {
   return EngineConfigSchema.parse(input);
 }
+
+/**
+ * The `cluster:` section: which part of Garrison this process runs in a scaled-out deployment
+ * (docs/deployment.md). The default, `role: all`, is the embedded single process.
+ */
+export const ROLES = ['all', 'ingest', 'engine'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ClusterConfigSchema = z
+  .object({
+    /**
+     * all: ingest, API and engine in this process, stages called directly (the embedded default).
+     * ingest: HEC/API/syslog ingest and the API; after each commit the stored events go to the bus.
+     * engine: no ingest listeners; consumes stored events from the bus and runs detection → response.
+     */
+    role: z.enum(ROLES).default('all'),
+    /** Name of this process in the deployment (logs, the live-feed consumer group); default: the host name. */
+    node: z
+      .string()
+      .min(1)
+      .max(40)
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and -')
+      .optional(),
+    /**
+     * How several engine workers share the work. `single` (default, correct): one active worker
+     * holds a lease (a PostgreSQL advisory lock); the others wait as hot standbys and take over
+     * when it dies. `shared`: every worker consumes from the group at once (competing consumers) —
+     * more throughput, but Sigma correlation windows, baselines and the correlator's identity
+     * graph are per-process state and each worker sees only part of the stream.
+     */
+    engineWorkers: z.enum(['single', 'shared']).default('single'),
+    /** Consumer group of the engine workers on the events topic (one group per deployment). */
+    engineGroup: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, '1-64 letters, digits, _ and -')
+      .default('engine'),
+    /** How often a standby worker tries to take the lease. */
+    standbyPollMs: z.number().int().min(100).max(600_000).default(2_000),
+    /** Events per bus message from ingest (a message also stays under the bus's maxMessageBytes). */
+    eventsPerMessage: z.number().int().min(1).max(10_000).default(500),
+    /** Messages per engine batch (each up to eventsPerMessage events). */
+    engineBatchMessages: z.number().int().min(1).max(1_000).default(4),
+    /**
+     * role ingest: relay incident, verdict and action changes published by engine workers on the
+     * bus to this node's consoles (sub-second); the consoles' 2 s store poll stays as a safety net.
+     */
+    liveFromBus: z.boolean().default(true),
+  })
+  .strict();
+export type ClusterConfig = z.output<typeof ClusterConfigSchema>;

@@ -15,7 +15,10 @@ import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
 import { z } from 'zod';
 import { GarrisonError, ProblemList } from './errors.js';
 import { SOURCES } from '../ingest/sources.js';
-import { EngineConfigSchema } from '../app/config.js';
+import { EngineConfigSchema, ClusterConfigSchema } from '../app/config.js';
+import { PostgresStoreConfigSchema } from '../store/postgres/store.js';
+import { MemoryBusConfigSchema } from '../bus/memory/bus.js';
+import { NatsBusConfigSchema } from '../bus/nats/bus.js';
 
 const MiB = 1024 * 1024;
 
@@ -129,16 +132,36 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
-    store: z
-      .object({
-        /** The SQLite file; default `<dataDir>/garrison.db`. */
-        file: z.string().min(1).optional(),
-        synchronous: z.enum(['NORMAL', 'FULL']).optional(),
-        fts: z.enum(['background', 'off']).optional(),
-        cacheMb: z.number().int().min(1).max(4096).optional(),
-      })
-      .strict()
-      .prefault({}),
+    /**
+     * Where everything is kept: the embedded SQLite file (default) or a PostgreSQL schema shared by
+     * every process of a scaled-out deployment (docs/deployment.md). `kind` may be left out: sqlite.
+     */
+    store: z.preprocess(
+      (v) => (v === undefined || v === null ? { kind: 'sqlite' } : typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { kind: 'sqlite', ...v } : v),
+      z.discriminatedUnion('kind', [
+        z
+          .object({
+            kind: z.literal('sqlite'),
+            /** The SQLite file; default `<dataDir>/garrison.db`. */
+            file: z.string().min(1).optional(),
+            synchronous: z.enum(['NORMAL', 'FULL']).optional(),
+            fts: z.enum(['background', 'off']).optional(),
+            cacheMb: z.number().int().min(1).max(4096).optional(),
+          })
+          .strict(),
+        PostgresStoreConfigSchema.extend({ kind: z.literal('postgres') }).strict(),
+      ]),
+    ),
+    /**
+     * How stages hand work to each other across processes: `memory` (in-process, the default; only
+     * `cluster.role: all` uses it) or NATS JetStream (`kind: nats`, docs/bus.md). `kind` may be left out: memory.
+     */
+    bus: z.preprocess(
+      (v) => (v === undefined || v === null ? { kind: 'memory' } : typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { kind: 'memory', ...v } : v),
+      z.discriminatedUnion('kind', [MemoryBusConfigSchema.extend({ kind: z.literal('memory') }).strict(), NatsBusConfigSchema.extend({ kind: z.literal('nats') }).strict()]),
+    ),
+    /** Which part of Garrison this process runs (docs/deployment.md). */
+    cluster: ClusterConfigSchema.prefault({}),
     /** Standalone sources (syslog listeners ...): `- { kind: syslog, protocol: udp, port: 5514 }`; each entry validated by its kind's schema in ingest/sources.ts. */
     sources: z.array(z.looseObject({ kind: z.string(), name: z.string().optional() })).max(100).default([]),
     logging: z

@@ -13,6 +13,7 @@ import type { EntityKind, Incident } from '../core/incident.js';
 import type { Signal } from '../core/signal.js';
 import { STEP_TYPES } from './steps/registry.js';
 import { globMatch } from './verdict/glob.js';
+import { yamlLineOf as lineOf } from '../core/yaml.js';
 
 const ENTITY_KINDS = ['host', 'user', 'ip', 'domain', 'url', 'process', 'file', 'hash', 'registry', 'cloud_identity'] as const;
 
@@ -64,14 +65,6 @@ export type PlanLimits = z.output<typeof LimitsSchema>;
 
 export const DEFAULT_PLAN_FILE = fileURLToPath(new URL('./plans/default.yaml', import.meta.url));
 
-function lineOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, path: (string | number)[]): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    if (range) return lc.linePos(range[0]).line;
-  }
-  return undefined;
-}
 
 /** Parses one plan file's text; adds problems (with file:line) and returns the plan when valid. */
 export function parsePlanText(text: string, file: string, problems: ProblemList): Plan | undefined {

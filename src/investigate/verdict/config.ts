@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { GarrisonError, ProblemList } from '../../core/errors.js';
+import { yamlLineOf as lineOf } from '../../core/yaml.js';
 
 const w = (d: number) => z.number().min(-100).max(100).default(d);
 
@@ -82,14 +83,6 @@ export type WeightName = keyof z.output<typeof WeightsSchema>;
 
 export const DEFAULT_WEIGHTS_FILE = fileURLToPath(new URL('./weights.yaml', import.meta.url));
 
-function lineOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, path: (string | number)[]): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    if (range) return lc.linePos(range[0]).line;
-  }
-  return undefined;
-}
 
 export function parseVerdictConfigText(text: string, file: string): VerdictConfig {
   const lc = new LineCounter();

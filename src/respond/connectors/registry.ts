@@ -21,6 +21,7 @@ import { MemoryConfigSchema, MemoryConnector } from './memory/memory.js';
 import { NftablesConfigSchema, NftablesConnector } from './nftables/nftables.js';
 import { LogConfigSchema, LogConnector, SmtpConfigSchema, SmtpConnector, WebhookConfigSchema, WebhookConnector } from './notify/notify.js';
 import { connectorSet, type Connector, type ConnectorSet } from './port.js';
+import { yamlLineOf as lineOf } from '../../core/yaml.js';
 
 interface ConnectorType<S extends z.ZodType> {
   schema: S;
@@ -54,15 +55,6 @@ const EntrySchema = z.strictObject({
 
 export const ConnectorsFileSchema = z.strictObject({ connectors: z.array(EntrySchema).max(100).default([]) });
 
-type Doc = ReturnType<typeof parseDocument>;
-function lineOf(doc: Doc, lc: LineCounter, path: (string | number)[]): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    if (range) return lc.linePos(range[0]).line;
-  }
-  return undefined;
-}
 
 /** Parses connector configuration text; throws RESPOND_CONNECTORS_INVALID listing every problem. */
 export function parseConnectors(text: string, file = '<inline>'): Connector[] {

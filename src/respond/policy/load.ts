@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument } from 'yaml';
 import { GarrisonError, ProblemList } from '../../core/errors.js';
 import { PolicySchema, type PolicyFile } from './schema.js';
+import { yamlLineOf as lineOf } from '../../core/yaml.js';
 
 export interface Policy extends PolicyFile {
   /** sha256 of the policy text (line endings normalised). */
@@ -36,16 +37,7 @@ export function loadPolicyFile(path: string = DEFAULT_POLICY_PATH): Policy {
   return parsePolicy(text, path);
 }
 
-type Doc = ReturnType<typeof parseDocument>;
 
-function lineOf(doc: Doc, lc: LineCounter, path: (string | number)[]): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    if (range) return lc.linePos(range[0]).line;
-  }
-  return undefined;
-}
 
 /** Validates policy text; returns the problems instead of throwing (for `garrison policy validate`). */
 export function checkPolicy(text: string, file = '<inline>'): { policy?: Policy; problems: ProblemList } {

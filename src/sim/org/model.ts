@@ -9,6 +9,7 @@ import ipaddr from 'ipaddr.js';
 import { GarrisonError, ProblemList } from '../../core/errors.js';
 import { Rng } from '../prng.js';
 import { OrgFileSchema, type OrgFile } from './schema.js';
+import { yamlLineOf as lineOf } from '../../core/yaml.js';
 
 export type HostRole = 'workstation' | OrgFile['servers'][number]['role'];
 export type Criticality = 'low' | 'medium' | 'high' | 'critical';
@@ -106,14 +107,6 @@ export function parseOrgFile(text: string, file: string): OrgFile {
   });
 }
 
-function lineOf(doc: ReturnType<typeof parseDocument>, lc: LineCounter, path: (string | number)[]): number | undefined {
-  for (let n = path.length; n >= 0; n--) {
-    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-    const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-    if (range) return lc.linePos(range[0]).line;
-  }
-  return undefined;
-}
 
 function semanticChecks(f: OrgFile, file: string, doc: ReturnType<typeof parseDocument>, lc: LineCounter, problems: ProblemList): void {
   const add = (path: (string | number)[], msg: string): void =>
