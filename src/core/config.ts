@@ -51,6 +51,41 @@ export const HecTokenSchema = z
   .strict()
   .refine((t) => (t.token === undefined) !== (t.sha256 === undefined), { message: 'give exactly one of token or sha256' });
 
+/** `kind` defaults to the section's embedded implementation when left out (configs written before it existed keep working). */
+const withKind = (kind: string) => (v: unknown) =>
+  v === undefined || v === null ? { kind } : typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { kind, ...v } : v;
+
+const SqliteSectionSchema = z
+  .object({
+    kind: z.literal('sqlite'),
+    /** The SQLite file; default `<dataDir>/garrison.db`. */
+    file: z.string().min(1).optional(),
+    synchronous: z.enum(['NORMAL', 'FULL']).optional(),
+    fts: z.enum(['background', 'off']).optional(),
+    cacheMb: z.number().int().min(1).max(4096).optional(),
+  })
+  .strict();
+const PostgresSectionSchema = PostgresStoreConfigSchema.extend({ kind: z.literal('postgres') }).strict();
+/** Input of the store section (checked at run time by the union of the kind given; flat so that partial overrides spread). */
+export type StoreSectionInput = { kind?: 'sqlite' | 'postgres' } & Partial<Omit<z.input<typeof SqliteSectionSchema>, 'kind'>> & Partial<Omit<z.input<typeof PostgresSectionSchema>, 'kind'>>;
+const StoreUnion = z.discriminatedUnion('kind', [SqliteSectionSchema, PostgresSectionSchema]);
+/** The `store:` section: `{kind: sqlite, file?, …}` (default) or `{kind: postgres, url, schema, …}`. */
+export const StoreSectionSchema = z.preprocess(withKind('sqlite'), StoreUnion).prefault({}) as unknown as z.ZodPrefault<
+  z.ZodType<z.output<typeof StoreUnion>, StoreSectionInput>
+>;
+export type StoreSection = z.output<typeof StoreUnion>;
+
+const MemorySectionSchema = MemoryBusConfigSchema.extend({ kind: z.literal('memory') }).strict();
+const NatsSectionSchema = NatsBusConfigSchema.extend({ kind: z.literal('nats') }).strict();
+/** Input of the bus section (flat, see StoreSectionInput). */
+export type BusSectionInput = { kind?: 'memory' | 'nats' } & Partial<Omit<z.input<typeof MemorySectionSchema>, 'kind'>> & Partial<Omit<z.input<typeof NatsSectionSchema>, 'kind'>>;
+const BusUnion = z.discriminatedUnion('kind', [MemorySectionSchema, NatsSectionSchema]);
+/** The `bus:` section: `{kind: memory}` (default) or `{kind: nats, servers, stream, …}`. */
+export const BusSectionSchema = z.preprocess(withKind('memory'), BusUnion).prefault({}) as unknown as z.ZodPrefault<
+  z.ZodType<z.output<typeof BusUnion>, BusSectionInput>
+>;
+export type BusSection = z.output<typeof BusUnion>;
+
 export const ConfigSchema = z
   .object({
     /** Where the SQLite store and the generated token hashes live. */
@@ -136,30 +171,16 @@ export const ConfigSchema = z
      * Where everything is kept: the embedded SQLite file (default) or a PostgreSQL schema shared by
      * every process of a scaled-out deployment (docs/deployment.md). `kind` may be left out: sqlite.
      */
-    store: z.preprocess(
-      (v) => (v === undefined || v === null ? { kind: 'sqlite' } : typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { kind: 'sqlite', ...v } : v),
-      z.discriminatedUnion('kind', [
-        z
-          .object({
-            kind: z.literal('sqlite'),
-            /** The SQLite file; default `<dataDir>/garrison.db`. */
-            file: z.string().min(1).optional(),
-            synchronous: z.enum(['NORMAL', 'FULL']).optional(),
-            fts: z.enum(['background', 'off']).optional(),
-            cacheMb: z.number().int().min(1).max(4096).optional(),
-          })
-          .strict(),
-        PostgresStoreConfigSchema.extend({ kind: z.literal('postgres') }).strict(),
-      ]),
-    ),
+    /**
+     * Where everything is kept: the embedded SQLite file (default) or a PostgreSQL schema shared by
+     * every process of a scaled-out deployment (docs/deployment.md). `kind` may be left out: sqlite.
+     */
+    store: StoreSectionSchema,
     /**
      * How stages hand work to each other across processes: `memory` (in-process, the default; only
      * `cluster.role: all` uses it) or NATS JetStream (`kind: nats`, docs/bus.md). `kind` may be left out: memory.
      */
-    bus: z.preprocess(
-      (v) => (v === undefined || v === null ? { kind: 'memory' } : typeof v === 'object' && !Array.isArray(v) && !('kind' in v) ? { kind: 'memory', ...v } : v),
-      z.discriminatedUnion('kind', [MemoryBusConfigSchema.extend({ kind: z.literal('memory') }).strict(), NatsBusConfigSchema.extend({ kind: z.literal('nats') }).strict()]),
-    ),
+    bus: BusSectionSchema,
     /** Which part of Garrison this process runs (docs/deployment.md). */
     cluster: ClusterConfigSchema.prefault({}),
     /** Standalone sources (syslog listeners ...): `- { kind: syslog, protocol: udp, port: 5514 }`; each entry validated by its kind's schema in ingest/sources.ts. */
@@ -189,6 +210,12 @@ export const ENV_VARS = {
   GARRISON_TENANT: 'tenant',
   GARRISON_API_TOKEN: 'adds an API token named "env" to auth.apiTokens',
   GARRISON_HEC_TOKEN: 'adds a HEC token named "env" to auth.hecTokens',
+  GARRISON_ROLE: 'cluster.role (all | ingest | engine)',
+  GARRISON_NODE: 'cluster.node',
+  GARRISON_STORE_URL: 'store: postgres://user@host:5432/db (kind postgres, url) or sqlite:<file> (kind sqlite, file)',
+  GARRISON_STORE_SCHEMA: 'store.schema (PostgreSQL)',
+  GARRISON_BUS_URL: 'bus: nats://host:4222[,nats://host2:4222] (kind nats, servers) or memory',
+  GARRISON_BUS_STREAM: 'bus.stream (NATS JetStream stream of this deployment)',
 } as const;
 
 /** Command-line overrides (garrison serve flags). */
@@ -196,6 +223,43 @@ export interface ConfigOverrides {
   port?: number | string;
   host?: string;
   dataDir?: string;
+  /** --store-url: postgres://… or sqlite:<file> (see GARRISON_STORE_URL). */
+  storeUrl?: string;
+  /** --bus-url: nats://…[,nats://…] or memory (see GARRISON_BUS_URL). */
+  busUrl?: string;
+  /** --role: all | ingest | engine. */
+  role?: string;
+  /** --node: this process's name in the deployment. */
+  node?: string;
+}
+
+/** What a store URL (GARRISON_STORE_URL, --store-url) sets, or a problem text (the URL itself is never echoed: it may hold a password). */
+export function storeFromUrl(url: string): { kind: 'postgres'; url: string } | { kind: 'sqlite'; file: string } | { problem: string } {
+  const u = url.trim();
+  if (/^postgres(ql)?:\/\//i.test(u)) {
+    try {
+      const parsed = new URL(u);
+      if (!parsed.hostname && !parsed.searchParams.get('host')) return { problem: 'a postgres:// URL needs a host (postgres://user@host:5432/database)' };
+    } catch {
+      return { problem: 'not a valid postgres:// URL (postgres://user@host:5432/database)' };
+    }
+    return { kind: 'postgres', url: u };
+  }
+  const m = /^sqlite:(?:\/\/)?(.+)$/i.exec(u);
+  if (m && m[1].trim()) return { kind: 'sqlite', file: m[1].trim() };
+  return { problem: 'expected postgres://user@host:5432/database or sqlite:<file>' };
+}
+
+/** What a bus URL (GARRISON_BUS_URL, --bus-url) sets, or a problem text. */
+export function busFromUrl(url: string): { kind: 'nats'; servers: string[] } | { kind: 'memory' } | { problem: string } {
+  const u = url.trim();
+  if (/^memory:?$/i.test(u)) return { kind: 'memory' };
+  const parts = u.split(',').map((x) => x.trim()).filter(Boolean);
+  if (parts.length === 0 || parts.length > 32) return { problem: 'expected nats://host:4222[,nats://host2:4222] or memory' };
+  for (const p of parts) {
+    if (!/^(nats|tls):\/\/[^\s/]+(:\d{1,5})?\/?$/i.test(p)) return { problem: `"${p.slice(0, 80).replace(/\/\/[^@/]*@/, '//***@')}" is not a nats://host:port URL` };
+  }
+  return { kind: 'nats', servers: parts };
 }
 
 export interface LoadConfigOptions {
@@ -291,7 +355,37 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     const v = env[k];
     if (v !== undefined && v !== '') set(path, conv(v), { file: `env ${k}`, label: `env ${k}` });
   }
+  // A store or bus URL selects the implementation: a section of the same kind keeps its other
+  // settings; one of another kind is replaced (its settings would not apply).
+  const section = (key: 'store' | 'bus', value: Record<string, unknown>, origin: Origin) => {
+    const cur = raw[key];
+    const curKind = cur && typeof cur === 'object' && !Array.isArray(cur) ? ((cur as Record<string, unknown>).kind ?? (key === 'store' ? 'sqlite' : 'memory')) : undefined;
+    if (curKind === value.kind) {
+      for (const [k, v] of Object.entries(value)) set([key, k], v, origin);
+    } else set([key], { ...value }, origin);
+  };
+  const applyStoreUrl = (v: string, origin: Origin) => {
+    const r = storeFromUrl(v);
+    if ('problem' in r) problems.add(new GarrisonError('CONFIG_INVALID', `store: ${r.problem}`, { location: { file: origin.file, field: 'store' } }));
+    else section('store', r, origin);
+  };
+  const applyBusUrl = (v: string, origin: Origin) => {
+    const r = busFromUrl(v);
+    if ('problem' in r) problems.add(new GarrisonError('CONFIG_INVALID', `bus: ${r.problem}`, { location: { file: origin.file, field: 'bus' } }));
+    else section('bus', r, origin);
+  };
+  const envOrigin = (k: string): Origin => ({ file: `env ${k}`, label: `env ${k}` });
+  if (env.GARRISON_STORE_URL) applyStoreUrl(env.GARRISON_STORE_URL, envOrigin('GARRISON_STORE_URL'));
+  if (env.GARRISON_STORE_SCHEMA) set(['store', 'schema'], env.GARRISON_STORE_SCHEMA, envOrigin('GARRISON_STORE_SCHEMA'));
+  if (env.GARRISON_BUS_URL) applyBusUrl(env.GARRISON_BUS_URL, envOrigin('GARRISON_BUS_URL'));
+  if (env.GARRISON_BUS_STREAM) set(['bus', 'stream'], env.GARRISON_BUS_STREAM, envOrigin('GARRISON_BUS_STREAM'));
+  if (env.GARRISON_ROLE) set(['cluster', 'role'], env.GARRISON_ROLE, envOrigin('GARRISON_ROLE'));
+  if (env.GARRISON_NODE) set(['cluster', 'node'], env.GARRISON_NODE, envOrigin('GARRISON_NODE'));
   const o = opts.overrides ?? {};
+  if (o.storeUrl !== undefined) applyStoreUrl(o.storeUrl, { file: '--store-url', label: '--store-url' });
+  if (o.busUrl !== undefined) applyBusUrl(o.busUrl, { file: '--bus-url', label: '--bus-url' });
+  if (o.role !== undefined) set(['cluster', 'role'], o.role, { file: '--role', label: '--role' });
+  if (o.node !== undefined) set(['cluster', 'node'], o.node, { file: '--node', label: '--node' });
   if (o.dataDir !== undefined) set(['dataDir'], o.dataDir, { file: '--data', label: '--data' });
   if (o.host !== undefined) set(['server', 'host'], o.host, { file: '--host', label: '--host' });
   if (o.port !== undefined) set(['server', 'port'], typeof o.port === 'string' ? num(o.port) : o.port, { file: '--port', label: '--port' });
@@ -349,7 +443,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
   }
   const config = parsed.data;
   config.dataDir = resolve(cwd, config.dataDir);
-  if (config.store.file) config.store.file = resolve(cwd, config.store.file);
+  if (config.store.kind === 'sqlite' && config.store.file) config.store.file = resolve(cwd, config.store.file);
   // Token names must be unique per kind: they label metrics and logs.
   const dup = new ProblemList();
   for (const list of ['apiTokens', 'hecTokens'] as const) {

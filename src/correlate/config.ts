@@ -131,6 +131,14 @@ export const correlationConfigSchema = z
       .prefault({}),
     /** IP leases without fresh evidence expire after this long (DHCP lease time). */
     leaseMs: ms.default(12 * HOUR),
+    /**
+     * Lifetime of a logon session (from its 4624) for network, batch and service logons: logon ids
+     * are reused after reboots, so an older session with the same id is not the one of a signal.
+     * A logoff (4634/4647) ends a session earlier.
+     */
+    sessionMs: ms.default(24 * HOUR),
+    /** The same for interactive, RDP and cached logons (users stay logged on for days). */
+    interactiveSessionMs: ms.default(7 * 24 * HOUR),
     /** Look up the logon session of a signal's logon id in the store when no event told us about it. */
     storeLookups: z.boolean().default(true),
     /**

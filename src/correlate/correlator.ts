@@ -260,7 +260,7 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
   async function lookupLogon(tenant: string, host: string, lid: string, time: number): Promise<void> {
     const g = graph(tenant);
     const lk = `${tenant}|${host}|${lid}`;
-    if (g.logons.peek(`${host}|${lid}`) || negativeLookups.has(lk) || !/^0x[0-9a-f]{1,16}$/.test(lid)) return;
+    if (g.session(host, lid, time) || negativeLookups.has(lk) || !/^0x[0-9a-f]{1,16}$/.test(lid)) return;
     negativeLookups.set(lk, true);
     st.storeLookups++;
     try {

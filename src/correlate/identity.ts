@@ -41,7 +41,11 @@ export interface LogonSession {
   /** Host the logon came from (workstation name, or the source address resolved at logon time). */
   srcHost?: string;
   time: number;
+  /** Logoff time (4634 / 4647), when seen. */
+  end?: number;
 }
+
+const INTERACTIVE_LOGON_TYPES = new Set([2, 10, 11, 12]);
 
 /** Formats written by network sensors: their `host` names the sensor, not the machine talking. */
 const SENSOR_FORMATS = new Set(['zeek', 'cef', 'proxy']);
@@ -233,6 +237,23 @@ export class IdentityGraph {
     return (this.popularity.peek(key)?.size ?? 0) >= this.cfg.rarity.ubiquitousHosts;
   }
 
+  // ------------------------------------------------------------------------------ sessions
+
+  /**
+   * The logon session `lid` on `host` as it stood at `time`: started before it (a minute of
+   * slack), not logged off, and not older than the session lifetime (config `sessionMs`, longer
+   * for interactive and RDP logons). Logon ids are reused after a reboot: a week-old network
+   * logon that happened to get the same id is not the session of today's processes.
+   */
+  session(host: string, lid: string, time: number): LogonSession | undefined {
+    const s = this.logons.peek(`${host}|${lid}`);
+    if (!s || !Number.isFinite(time)) return s;
+    if (s.time - SLACK > time) return undefined;
+    if (s.end !== undefined && time > s.end + SLACK) return undefined;
+    const life = typeof s.type === 'number' && INTERACTIVE_LOGON_TYPES.has(s.type) ? this.cfg.interactiveSessionMs : this.cfg.sessionMs;
+    return time - s.time <= life ? s : undefined;
+  }
+
   // ------------------------------------------------------------------------------ egress
 
   /** Records that internal `host` talked to an outside destination `key` at `time`. */
@@ -311,7 +332,7 @@ export class IdentityGraph {
         if (src && wsHost && wsHost !== host && isPrivateIp(src)) this.observeLease(src, wsHost, t, 'logon');
         const srcHost = wsHost ?? (src ? this.hostAt(src, t) : undefined);
         if (code === '4624') {
-          this.logons.set(`${host}|${e.logonId}`, {
+          this.logons.set(`${host}|${e.logonId.toLowerCase()}`, {
             user: this.person(e.targetUser ?? e.user, { domain: e.targetDomain ?? e.userDomain, sid: e.targetSid, host }),
             type: e.logonType,
             srcIp: src,
@@ -319,6 +340,11 @@ export class IdentityGraph {
             time: t,
           });
         }
+      }
+      // Logoff (4634, 4647): the session ends.
+      if ((code === '4634' || code === '4647') && typeof e.logonId === 'string') {
+        const s = this.logons.peek(`${host}|${e.logonId.toLowerCase()}`);
+        if (s && t >= s.time) s.end = t;
       }
       // Process lineage (Sysmon 1).
       const p = e.process;

@@ -133,7 +133,7 @@ export function extractKeys(s: Signal, graph: IdentityGraph, ctx: ContextIndex, 
     const lid = typeof e.logonId === 'string' && e.logonId.length < 40 ? e.logonId.toLowerCase() : logonFromProc;
     if (lid && !SYSTEM_LOGON_IDS.has(lid)) {
       add({ key: `logon:${host}|${lid}`, kind: 'logon' });
-      const sess = graph.logons.peek(`${host}|${lid}`);
+      const sess = graph.session(host, lid, t);
       if (sess?.srcHost && sess.srcHost !== host) addHost(sess.srcHost, ctx.host(sess.srcHost)?.name, 'source');
       if (sess?.user) add({ key: `user:${sess.user}`, kind: 'user', entity: { kind: 'user', value: sess.user, role: 'actor' } });
     }

@@ -19,5 +19,6 @@ import { intelRoutes } from './intel.js';
 import { actionsRoutes } from './actions.js';
 import { auditRoutes } from './audit.js';
 import { policyRoutes } from './policy.js';
+import { detectorsRoutes } from './detectors.js';
 
-export const ROUTES: readonly RouteModule[] = [healthRoutes, metricsRoutes, hecRoutes, eventsRoutes, sessionRoutes, streamRoutes, savedSearchRoutes, incidentsRoutes, consoleRoutes, coverageRoutes, rulesRoutes, investigationRoutes, intelRoutes, actionsRoutes, auditRoutes, policyRoutes];
+export const ROUTES: readonly RouteModule[] = [healthRoutes, metricsRoutes, hecRoutes, eventsRoutes, sessionRoutes, streamRoutes, savedSearchRoutes, incidentsRoutes, consoleRoutes, coverageRoutes, rulesRoutes, investigationRoutes, intelRoutes, actionsRoutes, auditRoutes, policyRoutes, detectorsRoutes];
