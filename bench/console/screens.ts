@@ -1,5 +1,5 @@
 /**
- * Screenshots of the console for the documentation: docs/img/console-{queue,incident,hunt,operations}.png.
+ * Screenshots of the console for the documentation: docs/img/console-{queue,incident,hunt,operations,coverage}.png.
  * A real server on a temp data dir with the demo scenario plus 1,000 queue incidents, Debian's
  * Chromium through playwright-core. Also prints the first-render times of the queue and the
  * incident page (performance.now() at the first row, as the integration test measures them).
@@ -44,6 +44,15 @@ try {
   await page.getByTestId('ingest').locator('tbody tr').first().waitFor();
   await page.waitForTimeout(500);
   await page.screenshot({ path: join(dir, 'console-operations.png'), fullPage: true });
+  await page.goto(`${s.url}/coverage`);
+  await page.getByTestId('coverage-matrix').getByTestId('technique-cell').first().waitFor({ timeout: 60_000 });
+  const covMs = await page.evaluate(() => performance.now());
+  await page.getByTestId('gap-row').first().waitFor({ timeout: 60_000 }).catch(() => undefined);
+  const shown = page.getByTestId('coverage-matrix').locator('[data-testid=technique-cell][data-state=blind], [data-testid=technique-cell][data-state=validated]');
+  if (await shown.count()) await shown.first().click();
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: join(dir, 'console-coverage.png') });
+  console.log(`coverage heat map first cell: ${covMs.toFixed(0)} ms`);
   console.log(`queue (1,001 incidents) first row: ${queueMs.toFixed(0)} ms; demo incident first event row: ${incMs.toFixed(0)} ms`);
   console.log(`screenshots in ${dir}`);
 } finally {

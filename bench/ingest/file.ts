@@ -1,20 +1,21 @@
 /**
  * File ingest benchmark (a script, not a test):
  *
- *   node --import tsx bench/ingest/file.ts [--events N] [--keep] [--fts off|background] [--profile-parse] [--split]
+ *   node --import tsx bench/ingest/file.ts [--events N] [--workers N] [--keep] [--fts off|background] [--profile-parse] [--split]
  *
  * Generates an NDJSON file of N (default 1,000,000) realistic Windows/Sysmon-like JSON events of
  * ~600 bytes, ingests it into a fresh SQLite store through the same code path as
  * `garrison ingest` (runFileIngest → ingestPaths → pipeline → store), and prints events/s stored,
  * peak RSS, and the ratio to plain `JSON.parse` of every line of the same file measured in the
- * same run. `--profile-parse` also times the normalize step alone (parseRecord over the lines);
+ * same run. `--workers N` sets the normalizing worker threads (default: as `garrison ingest`, 1;
+ * 0 = normalize on the main thread). `--profile-parse` also times the normalize step alone (parseRecord over the lines);
  * `--split` times the store alone (appendEvents of 100k pre-normalized events) for attribution.
  */
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
-import { runFileIngest } from '../../src/ingest/file/run.js';
+import { DEFAULT_FILE_WORKERS, runFileIngest } from '../../src/ingest/file/run.js';
 import { parseRecord } from '../../src/normalize/registry.js';
 import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import type { GarrisonEvent } from '../../src/core/event.js';
@@ -29,6 +30,7 @@ const fts = arg('--fts', 'background') as 'off' | 'background';
 const keep = args.includes('--keep');
 const profileParse = args.includes('--profile-parse');
 const split = args.includes('--split');
+const workers = args.includes('--workers') ? Number(arg('--workers', '1')) : undefined;
 
 /**
  * CPU seconds (utime + stime) of this process (all threads) and of its main thread, from /proc.
@@ -184,7 +186,7 @@ try {
   const cpu0 = cpuSeconds();
   const load0 = loadAvg();
   t = performance.now();
-  const summary = await runFileIngest([file], { dataDir: path.join(dir, 'data'), store: { fts }, format: 'auto' });
+  const summary = await runFileIngest([file], { dataDir: path.join(dir, 'data'), store: { fts }, format: 'auto', workers });
   const total = (performance.now() - t) / 1000;
   // Rate over the ingest itself (until the pipeline has committed everything); store close
   // (waiting for the background FTS worker) is reported separately.
@@ -192,7 +194,7 @@ try {
   const secs = summary.elapsedMs / 1000;
   const rate = summary.stored / secs;
   const peakRss = process.resourceUsage().maxRSS * 1024;
-  console.log(`ingest (garrison ingest path, fts=${fts}): stored ${summary.stored}/${N}, rejected ${summary.rejected}, ${secs.toFixed(1)} s to commit, ${total.toFixed(1)} s including store close`);
+  console.log(`ingest (garrison ingest path, fts=${fts}, workers=${workers ?? DEFAULT_FILE_WORKERS}): stored ${summary.stored}/${N}, rejected ${summary.rejected}, ${secs.toFixed(1)} s to commit, ${total.toFixed(1)} s including store close`);
   console.log(`RESULT events/s stored: ${Math.round(rate)}`);
   const mainCpu = cpu1.main - cpu0.main;
   const procCpu = cpu1.process - cpu0.process;

@@ -16,7 +16,10 @@ import type { GarrisonEvent } from '../../src/core/event.js';
 import type { Incident, IncidentEntity, IncidentStage, IncidentVerdict } from '../../src/core/incident.js';
 import type { Level, Signal } from '../../src/core/signal.js';
 import type { StoredRecord } from '../../src/store/port.js';
+import { saveToStore } from '../../src/baseline/persist.js';
+import { BaselineStage } from '../../src/baseline/stage.js';
 import { consoleAuth } from '../../src/surface/server/auth.js';
+import { coverageService } from '../../src/surface/server/routes/coverage.js';
 import { startTestServer, type TestServer } from '../../src/surface/server/test-helpers.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,24 +45,40 @@ export function ensureConsoleBuilt(): void {
   execFileSync(join(REPO, 'node_modules', '.bin', 'vite'), ['build', '--config', join(REPO, 'console', 'vite.config.ts'), '--logLevel', 'warn'], { cwd: REPO, stdio: 'inherit' });
 }
 
+/** A console test server and the extra Sigma rule directory it was configured with. */
+export type ConsoleServer = TestServer & { rulesDir: string };
+
 /**
  * A server with three users (rita responder, vince viewer, ann analyst) and an in-memory
  * connector for every action kind (src/respond memory connector: actions execute and roll back
- * for real in the response stage, with nothing outside the process touched).
+ * for real in the response stage, with nothing outside the process touched). `rulesDir` (empty)
+ * is configured as an extra Sigma rule directory (engine.sigma.rulePaths, and the coverage
+ * service's rule paths); files written there before the first detector-status or coverage request
+ * are loaded.
  */
-export async function startConsoleServer(): Promise<TestServer> {
+export async function startConsoleServer(): Promise<ConsoleServer> {
   if (!process.env.GARRISON_CONNECTORS) {
     const dir = mkdtempSync(join(tmpdir(), 'garrison-connectors-'));
     writeFileSync(join(dir, 'connectors.yaml'), 'connectors:\n  - name: lab\n    type: memory\n');
     process.env.GARRISON_CONNECTORS = join(dir, 'connectors.yaml');
   }
+  const rulesDir = mkdtempSync(join(tmpdir(), 'garrison-e2e-rules-'));
   // The engine is off: the scenario is seeded, and the API's responder then comes from GARRISON_CONNECTORS.
-  const s = await startTestServer({ store: { fts: 'off' }, engine: { enabled: false } });
+  const s = await startTestServer({ store: { fts: 'off' }, engine: { enabled: false, sigma: { rulePaths: [rulesDir] } } });
+  // The coverage service (src/coverage) reads the built-in pack only; give it the same extra directory.
+  Object.assign(coverageService(s.ctx).opts, { rulePaths: [rulesDir] });
   const users = consoleAuth(s.ctx).users;
   await users.add('rita', 'responder', PASSWORD);
   await users.add('vince', 'viewer', PASSWORD);
   await users.add('ann', 'analyst', PASSWORD);
-  return s;
+  const stop = s.stop.bind(s);
+  return Object.assign(s, {
+    rulesDir,
+    async stop() {
+      await stop();
+      rmSync(rulesDir, { recursive: true, force: true });
+    },
+  });
 }
 
 export async function launch(): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
@@ -332,13 +351,71 @@ export async function seedDemo(s: TestServer, opts: { xss?: boolean } = {}): Pro
   await s.ctx.store.putRecords('investigations', [record(investigation.id, 'done', inc.id, now, investigation)]);
   const block = { ...action, id: 'act_demo_block_c2', kind: 'block_ip', target: { type: 'ip', cidr: '203.0.113.7/32' }, key: 'block_ip:ip:203.0.113.7/32', why: 'ws-017 talked to 203.0.113.7, first seen today, right after the PowerShell cradle', idempotencyKey: 'act_demo_block_c2:1', blast: { hosts: 0, users: 0, addresses: 1 } };
   await s.ctx.store.putRecords<Record<string, unknown>>('actions', [record(action.id, action.status, inc.id, now, action), record(block.id, block.status, inc.id, now, block)]);
+  // The engine's checkpoint as a running engine would have saved it: the baselines learned from the
+  // scenario's events (default 7-day learning period: still learning) and the processed position.
+  const baselines = new BaselineStage({ models: { auth: { learningMs: 3600_000 } } });
+  baselines.observe(evs);
+  baselines.observe([{ ...evs[4], id: `${evs[4].id}-later`, time: T0 + 2 * 3600_000 }]);
+  await saveToStore(s.ctx.store, baselines);
+  await s.ctx.store.setState('engine/position/v1', JSON.stringify({ position: evs.length, watermark: T0 + 2 * 3600_000, at: Date.now() }));
   const seeded: Seeded = { demoIncidentId: inc.id, demoActionId, demoEvidenceId, otherActionId: block.id };
   if (opts.xss) seeded.xssIncidentId = await seedXss(s);
   return seeded;
 }
 
+/** The ATT&CK technique of the payload rule (no built-in rule claims it). */
+export const XSS_TECHNIQUE = 'T1505.003';
+
+/**
+ * Sigma rules carrying the payloads: one that loads (payload title, description, log source; its
+ * technique's coverage reason quotes them) and one that is rejected (its problems quote them).
+ */
+export function writeXssRules(dir: string): void {
+  const q = (v: string) => JSON.stringify(v); // a JSON string is a YAML double-quoted scalar
+  writeFileSync(
+    join(dir, 'xss_webshell.yml'),
+    [
+      `title: ${q(`Web shell ${xss(0)} ${xss(4)}`)}`,
+      'id: 5f0e8a44-2d7b-4c1e-9a53-0c1d2e3f4a5b',
+      'status: test',
+      `description: ${q(XSS.join(' '))}`,
+      'logsource:',
+      `  category: ${q(`webserver${xss(2)}`)}`,
+      'detection:',
+      `  sel: { cs-uri-query|contains: ${q(xss(7))} }`,
+      '  condition: sel',
+      'level: high',
+      'tags: [attack.persistence, attack.t1505.003]',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(dir, 'xss_broken.yml'),
+    [`title: ${q(xss(3))}`, 'logsource: { product: windows }', 'detection:', `  ${q(xss(1))}: { Image: x }`, `  condition: ${q(`${xss(1)} and ${xss(5)}`)}`, ''].join('\n'),
+  );
+}
+
+/** A Navigator layer (format 4.5) whose every text carries a payload: valid, so it is shown. */
+export function xssLayer(): Record<string, unknown> {
+  return {
+    name: xss(0),
+    versions: { attack: '18', navigator: '5.1.0', layer: '4.5' },
+    domain: 'enterprise-attack',
+    description: XSS.join(' '),
+    techniques: [
+      { techniqueID: 'T1059', tactic: 'execution', score: 80, color: '#91cf60', comment: xss(2), metadata: XSS.slice(0, 8).map((p) => ({ name: p, value: p })), links: [{ label: xss(10), url: 'javascript:alert(1)' }, { label: 'evil', url: 'http://evil.example/' }] },
+      { techniqueID: 'T1078', score: 30, comment: xss(4), enabled: false },
+      { techniqueID: XSS_TECHNIQUE, score: 100, comment: XSS.join('\n') },
+    ],
+    gradient: { colors: ['#ffffff', '#1a9850'], minValue: 0, maxValue: 100 },
+    legendItems: XSS.slice(0, 5).map((p) => ({ label: p, color: '#fc8d59' })),
+    metadata: [{ name: xss(6), value: xss(11) }],
+  };
+}
+
 /** Events, signals, an incident, evidence, a closed incident, a saved search and audit entries carrying the payloads. */
 export async function seedXss(s: TestServer): Promise<string> {
+  if ('rulesDir' in s) writeXssRules((s as ConsoleServer).rulesDir);
   const raw = scenarioEvents(true).slice(6);
   await ingest(s, raw);
   const evs = await eventsOf(s, 'payload', 1000);

@@ -7,6 +7,7 @@ import { Queue } from './pages/Queue';
 import { IncidentPage } from './pages/Incident';
 import { Hunt } from './pages/Hunt';
 import { Operations } from './pages/Operations';
+import { Coverage } from './pages/Coverage';
 
 export function App() {
   const [session, setS] = useState<SessionInfo | null | undefined>(undefined);
@@ -52,6 +53,7 @@ export function App() {
   else if (path === '/closed') page = <Queue closed session={session} />;
   else if (path === '/hunt') page = <Hunt session={session} />;
   else if (path === '/operations') page = <Operations />;
+  else if (path === '/coverage') page = <Coverage />;
   else page = <Queue session={session} />;
   return (
     <div className="app">
@@ -60,6 +62,7 @@ export function App() {
         {nav('/', 'Queue', path === '/' || path.startsWith('/incidents'))}
         {nav('/closed', 'Auto-closed', path === '/closed')}
         {nav('/hunt', 'Hunt', path === '/hunt')}
+        {nav('/coverage', 'Coverage', path === '/coverage')}
         {nav('/operations', 'Operations', path === '/operations')}
         <span className="spacer" />
         <span className="who" data-testid="who">

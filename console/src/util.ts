@@ -21,8 +21,12 @@ export function fmtDuration(ms: number | undefined): string {
   const s = Math.round(ms / 1000);
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  if (s < 86400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
-  return `${Math.floor(s / 86400)}d ${Math.floor((s % 86400) / 3600)}h`;
+  if (s < 86400) {
+    const m = Math.floor((s % 3600) / 60);
+    return `${Math.floor(s / 3600)}h${m ? ` ${m}m` : ''}`;
+  }
+  const h = Math.floor((s % 86400) / 3600);
+  return `${Math.floor(s / 86400)}d${h ? ` ${h}h` : ''}`;
 }
 
 /** Any value as display text, cut to `max` characters (objects as JSON). */
@@ -65,3 +69,18 @@ export const tacticRank = (id: string) => {
   const i = TACTICS.findIndex((t) => t[0] === id);
   return i < 0 ? TACTICS.length : i;
 };
+
+/**
+ * Saves `data` as a JSON file: a Blob with type application/json behind a detached download link
+ * (never navigated to, never rendered as a page).
+ */
+export function downloadJson(data: unknown, filename: string): void {
+  const blob = new Blob([JSON.stringify(data, null, 2) + '\n'], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename.replace(/[^A-Za-z0-9._-]/g, '_');
+  a.rel = 'noopener';
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -115,6 +115,13 @@ export const ClusterConfigSchema = z
     /** Messages per engine batch (each up to eventsPerMessage events). */
     engineBatchMessages: z.number().int().min(1).max(1_000).default(4),
     /**
+     * Deliveries of an events batch before it is dead-lettered (the engine fails a batch whose
+     * signals could not be stored; retries back off from 0.5 s doubling to 30 s: 20 ≈ 8 minutes).
+     */
+    engineMaxAttempts: z.number().int().min(1).max(1_000).default(20),
+    /** Event ids an engine worker remembers to drop redelivered and re-sent events (0 = off). */
+    engineDedupIds: z.number().int().min(0).max(10_000_000).default(200_000),
+    /**
      * role ingest: relay incident, verdict and action changes published by engine workers on the
      * bus to this node's consoles (sub-second); the consoles' 2 s store poll stays as a safety net.
      */

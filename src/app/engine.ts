@@ -17,9 +17,14 @@
  *
  * Failures: a stage that throws is logged and counted, and the batch goes on to the next stage;
  * the engine never fails ingest (it runs after the commit, outside the acknowledgement path).
+ *
+ * Bus feed (`feed: 'bus'`, the `engine` role of a scaled-out deployment, docs/deployment.md): the
+ * engine does not read the store's event log nor listen to a pipeline; a bus consumer hands it
+ * batches with `process(events)`, which resolves once every stage has run on the batch (the
+ * consumer acknowledges then). The bus's durable consumer is the catch-up; the position is not used.
  */
 import type { GarrisonEvent } from '../core/event.js';
-import { toGarrisonError } from '../core/errors.js';
+import { GarrisonError, toGarrisonError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { Signal, SignalKind } from '../core/signal.js';
 import type { Incident, IncidentVerdict } from '../core/incident.js';
@@ -35,6 +40,7 @@ import { eventLogFor, type EventLog } from './event-log.js';
 import { buildLaterStages, type LaterStages } from './stages.js';
 import type { ContextIndex } from '../correlate/index.js';
 import type { ConnectorSet } from '../respond/index.js';
+import type { ActionDoc } from '../respond/types.js';
 
 /** Store state key of the engine's processed position. */
 export const POSITION_KEY = 'engine/position/v1';
@@ -50,6 +56,8 @@ export interface EngineHooks {
   signals?(signals: readonly Signal[]): void;
   incident?(change: IncidentChange): void;
   verdict?(incident: Incident, verdict: IncidentVerdict): void;
+  /** Every change of a response action (the responder's onAction). */
+  action?(doc: ActionDoc): void;
 }
 
 export interface EngineOptions {
@@ -75,11 +83,16 @@ export interface EngineOptions {
   connectors?: ConnectorSet;
   /** Data directory, where the respond area looks for policy.yaml and connectors.yaml. */
   dataDir?: string;
+  /**
+   * Where batches come from. 'pipeline' (default): attach()/onStored() and the store's event log
+   * for catch-up. 'bus': only process(events), called by a bus consumer (no event log, no queue).
+   */
+  feed?: 'pipeline' | 'bus';
 }
 
 export interface EngineStatus {
-  /** 'log': reads back from the store by sequence when behind; 'listener': only the pipeline's batches (no catch-up: non-SQLite store). */
-  mode: 'log' | 'listener';
+  /** 'log': reads back from the store by sequence when behind; 'listener': only the pipeline's batches (no catch-up: non-SQLite store); 'bus': batches handed over by a bus consumer (process()). */
+  mode: 'log' | 'listener' | 'bus';
   started: boolean;
   stopping: boolean;
   /** Last processed store position (arrival sequence). */
@@ -119,6 +132,12 @@ export interface Engine {
   attach(pipeline: Pipeline): () => void;
   /** Hands one committed batch to the engine (what attach() does for each batch). */
   onStored(events: GarrisonEvent[]): void;
+  /**
+   * Runs every stage on one batch and resolves when they are done (feed 'bus'). Batches are
+   * processed one at a time in call order. Rejects (so that the bus redelivers the batch) when the
+   * engine is not running or when the batch's signals could not be stored.
+   */
+  process(events: GarrisonEvent[]): Promise<void>;
   /** Resolves once every event committed so far is processed. */
   drain(): Promise<void>;
   /**
@@ -194,6 +213,9 @@ export function createEngine(opts: EngineOptions): Engine {
   let stopRequested = false;
   let lastCheckpoint = 0;
   let dirty = false;
+  const busFeed = opts.feed === 'bus';
+  /** feed 'bus': the batches handed to process(), one after the other. */
+  let chain: Promise<void> = Promise.resolve();
 
   function fail(stage: StageName, e: unknown): void {
     const g = toGarrisonError(e);
@@ -406,8 +428,8 @@ export function createEngine(opts: EngineOptions): Engine {
     async start() {
       if (st.started) return;
       await store.init();
-      log = eventLogFor(store);
-      st.mode = log ? 'log' : 'listener';
+      log = busFeed ? undefined : eventLogFor(store);
+      st.mode = busFeed ? 'bus' : log ? 'log' : 'listener';
       if (baselines && config.baselines.restore) {
         try {
           baselineRestored = await loadFromStore(store, baselines);
@@ -447,6 +469,7 @@ export function createEngine(opts: EngineOptions): Engine {
           signals: { onSignals: async (s) => void pendingIntel.push(...s) },
           incidents: incidentTap,
           verdicts: verdictTap,
+          actions: hooks.action,
           context: opts.context,
           connectors: opts.connectors,
           dataDir: opts.dataDir,
@@ -469,9 +492,27 @@ export function createEngine(opts: EngineOptions): Engine {
     attach(pipeline) {
       return pipeline.onStored((events) => engine.onStored(events));
     },
+    process(events) {
+      if (!busFeed) return Promise.reject(new GarrisonError('BAD_REQUEST', 'engine.process() needs feed: bus (use attach/onStored)'));
+      const run = chain.then(async () => {
+        if (!st.started || stopRequested) throw new GarrisonError('SHUTTING_DOWN', 'the engine is not running: batch not processed');
+        const size = config.batchSize;
+        const storeErrors = st.errors.store ?? 0;
+        known += events.length;
+        updateBacklog();
+        for (let i = 0; i < events.length; i += size) await processBatch(events.slice(i, i + size));
+        st.position += events.length;
+        updateBacklog();
+        if (Date.now() - lastCheckpoint >= config.checkpointMs) await checkpoint();
+        // Signals not stored: fail the batch so that the bus redelivers it (ids are deterministic).
+        if ((st.errors.store ?? 0) > storeErrors) throw new GarrisonError('STORE_IO', `signals of a batch of ${events.length} events could not be stored: ${st.lastError?.message ?? ''}`);
+      });
+      chain = run.catch(() => undefined);
+      return run;
+    },
     onStored(events) {
       // Before start() completes, committed batches are found by its catch-up from the store.
-      if (stopRequested || !st.started) return;
+      if (busFeed || stopRequested || !st.started) return;
       if (!log) {
         if (st.queuedEvents + events.length > config.maxQueuedEvents) {
           st.eventsDropped += events.length;
@@ -510,6 +551,11 @@ export function createEngine(opts: EngineOptions): Engine {
       kick();
     },
     async drain() {
+      if (busFeed) {
+        await chain;
+        updateBacklog();
+        return;
+      }
       for (;;) {
         if (log) known = Math.max(known, log.head());
         if (running) await running;
@@ -545,6 +591,7 @@ export function createEngine(opts: EngineOptions): Engine {
       }
       stopRequested = true;
       if (running) await running;
+      if (busFeed) await chain;
       await checkpoint();
       await later.close();
       log?.close();

@@ -181,7 +181,10 @@ export async function runEval(opts: EvalOptions = {}): Promise<EvalResult> {
         for (const x of s) signals.set(x.id, x);
       },
       incident: (c) => {
-        if (!incidentTime.has(c.incident.id)) incidentTime.set(c.incident.id, evidenceTime(c.incident));
+        // When correlation says at which signal the incident became one (detectedAt), that is the
+        // time: later-timed signals handled in the same batch must not delay it.
+        const at = typeof c.incident.detectedAt === 'number' && Number.isFinite(c.incident.detectedAt) ? Math.min(c.incident.detectedAt, evidenceTime(c.incident)) : evidenceTime(c.incident);
+        if (!incidentTime.has(c.incident.id)) incidentTime.set(c.incident.id, at);
       },
       verdict: (inc) => {
         const t = evidenceTime(inc);

@@ -21,6 +21,7 @@ import { createInvestigator, type InvestigatorConfig } from '../investigate/inde
 import { createResponder, loadPolicyFile, type ConnectorSet, type ResponseContext } from '../respond/index.js';
 import { registerResponder, resolveResponseSetup, unregisterResponder } from '../respond/service.js';
 import type { Store } from '../store/port.js';
+import type { ActionDoc } from '../respond/types.js';
 import type { EngineConfig } from './config.js';
 
 export interface LaterStageContext {
@@ -34,6 +35,8 @@ export interface LaterStageContext {
   /** Wraps a stage's consumer so that the engine counts and times what flows into it. */
   incidents: (next: IncidentConsumer | undefined) => IncidentConsumer;
   verdicts: (next: VerdictConsumer | undefined) => VerdictConsumer;
+  /** Told about every change of a response action (live feed, bus). */
+  actions?: (doc: ActionDoc) => void;
   /** Asset inventory and identity directory (eval: the simulated organization). Else `engine.correlation.contextFiles`. */
   context?: ContextIndex;
   /** Containment connectors (eval: an in-memory environment). Else the respond area's setup from the data directory. */
@@ -108,6 +111,7 @@ export async function buildLaterStages(ctx: LaterStageContext): Promise<LaterSta
       now: ctx.now,
       dryRun: setup.dryRun || o.dryRun === true,
       logger: ctx.logger.child({ component: 'respond' }),
+      onAction: ctx.actions,
     });
     // The API, the CLI and the expiry loop act through this responder (one mutex per store).
     registerResponder(ctx.store, r);

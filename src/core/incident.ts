@@ -113,6 +113,12 @@ export interface Incident {
   investigationId?: string;
   /** Why it was closed ("benign: known admin activity ..."). */
   closeReason?: string;
+  /**
+   * Event time at which the incident first met correlation's publish rule: the time of the signal
+   * that made its signals worth a person's attention. Later-timed signals handled in the same batch
+   * do not move it (time-to-detect figures use it). Set by correlation; absent on older records.
+   */
+  detectedAt?: number;
   /** Incremented on every change; lets the console and listeners order updates. */
   revision: number;
 }

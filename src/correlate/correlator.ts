@@ -69,6 +69,8 @@ interface Cluster {
   firstSeen: number;
   lastSeen: number;
   published: boolean;
+  /** Event time at which it first met the publish rule (Incident.detectedAt). */
+  detectedAt?: number;
   mergedFrom: string[];
   splitFrom?: string;
   /** Set once absorbed by another cluster. */
@@ -248,6 +250,7 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
     if (other.published) {
       // The absorbed incident stays resolvable: it is stored once more, closed, pointing at the survivor.
       survivor.published = true;
+      if (other.detectedAt !== undefined) survivor.detectedAt = Math.min(survivor.detectedAt ?? Infinity, other.detectedAt);
       other.change = 'merged';
       pendingChanges.add(other);
       if (survivor.change !== 'created') survivor.change = 'merged';
@@ -363,12 +366,23 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
     if (s.time > watermark) watermark = s.time;
   }
 
-  function publishable(c: Cluster, story: () => Story): boolean {
+  function publishable(sigs: readonly SigRec[], story: () => Story): boolean {
     const p = cfg.publish;
-    if (c.sigs.some((r) => levelRank(r.level) >= levelRank(p.minLevel))) return true;
-    const dets = new Set(c.sigs.filter((r) => levelRank(r.level) >= levelRank(p.detectorsMinLevel)).map((r) => r.detector));
+    if (sigs.some((r) => levelRank(r.level) >= levelRank(p.minLevel))) return true;
+    const dets = new Set(sigs.filter((r) => levelRank(r.level) >= levelRank(p.detectorsMinLevel)).map((r) => r.detector));
     if (dets.size >= p.minDetectors) return true;
-    return c.sigs.length >= p.minSignalsForScore && story().score >= p.minScore;
+    return sigs.length >= p.minSignalsForScore && story().score >= p.minScore;
+  }
+
+  /** Event time of the signal with which the cluster's signals, in time order, first meet the publish rule. */
+  function detectedAt(c: Cluster): number {
+    if (c.sigs.length > 200) return c.lastSeen;
+    const sorted = [...c.sigs].sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1));
+    for (let n = 1; n < sorted.length; n++) {
+      const prefix = sorted.slice(0, n);
+      if (publishable(prefix, () => buildStory(prefix, ctx, cfg.limits.maxEntitiesPerIncident))) return sorted[n - 1].time;
+    }
+    return c.lastSeen;
   }
 
   function toIncident(c: Cluster, t: number, story: Story): Incident {
@@ -401,6 +415,7 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
       inc.closeReason = `merged into ${mergedInto}`;
     }
     if (c.splitFrom) inc.splitFrom = c.splitFrom;
+    if (c.detectedAt !== undefined && Number.isFinite(c.detectedAt)) inc.detectedAt = c.detectedAt;
     for (const f of ['verdict', 'analystVerdict', 'investigationId'] as const) if (prev?.[f] !== undefined) (inc as unknown as Record<string, unknown>)[f] = prev[f];
     if (!mergedInto && prev?.closeReason !== undefined) inc.closeReason = prev.closeReason;
     return inc;
@@ -417,11 +432,12 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
       let built: Story | undefined;
       const story = (): Story => (built ??= buildStory(c.sigs, ctx, cfg.limits.maxEntitiesPerIncident));
       if (!c.published) {
-        if (!publishable(c, story)) {
+        if (!publishable(c.sigs, story)) {
           c.change = undefined;
           continue;
         }
         c.published = true;
+        c.detectedAt = detectedAt(c);
         c.change = c.splitFrom ? 'split' : 'created';
         st.published++;
       } else {
@@ -495,6 +511,7 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
       c2.stored = carried(r.doc);
       c2.mergedFrom = [...(r.doc.mergedFrom ?? [])];
       if (r.doc.splitFrom) c2.splitFrom = r.doc.splitFrom;
+      if (typeof r.doc.detectedAt === 'number') c2.detectedAt = r.doc.detectedAt;
       const ids = r.doc.signalIds ?? [];
       for (let i = 0; i < ids.length; i += 10_000) {
         for (const s of await store.getSignals(ids.slice(i, i + 10_000), r.tenant)) addSig(c2, sigRec(s, extractKeys(s, graph(r.tenant), ctx, cfg)));
@@ -560,6 +577,7 @@ export function createCorrelator(opts: CorrelatorOptions): Correlator {
         for (const r of moving) addSig(nc, r);
         nc.splitFrom = c.id;
         nc.published = true;
+        nc.detectedAt = detectedAt(nc);
         st.published++;
         nc.change = 'split';
         c.separated.add(nc.id);

@@ -84,17 +84,26 @@ const byTime = (a: SigRec, b: SigRec): number => a.time - b.time || (a.id < b.id
  * one observation, not a progression.
  */
 export function tacticProgression(sigs: readonly SigRec[]): string[] {
-  const first = new Map<string, { time: number; sig: string }>();
-  for (const s of [...sigs].sort(byTime)) for (const t of s.tactics) if (RANK.has(t) && !first.has(t)) first.set(t, { time: s.time, sig: s.id });
-  const seq = [...first.entries()].sort((a, b) => a[1].time - b[1].time || RANK.get(a[0])! - RANK.get(b[0])!).map(([t, f]) => ({ t, sig: f.sig }));
-  // Longest increasing subsequence by rank (O(n²), n ≤ 14), consecutive steps from distinct signals.
-  const best: { t: string; sig: string }[][] = [];
-  let top: { t: string; sig: string }[] = [];
+  // Per tactic its first appearance, and its first appearance in another signal (a tactic first
+  // seen as one of several of a multi-tactic technique can still be a step of its own later).
+  const obs = new Map<string, { t: string; time: number; sig: string }[]>();
+  for (const s of [...sigs].sort(byTime)) {
+    for (const t of s.tactics) {
+      if (!RANK.has(t)) continue;
+      const o = obs.get(t);
+      if (!o) obs.set(t, [{ t, time: s.time, sig: s.id }]);
+      else if (o.length === 1 && o[0].sig !== s.id) o.push({ t, time: s.time, sig: s.id });
+    }
+  }
+  const seq = [...obs.values()].flat().sort((a, b) => a.time - b.time || RANK.get(a.t)! - RANK.get(b.t)!);
+  // Longest run increasing by rank (O(n²), n ≤ 28), consecutive steps from distinct signals.
+  const best: { t: string; time: number; sig: string }[][] = [];
+  let top: { t: string; time: number; sig: string }[] = [];
   seq.forEach((x, i) => {
     let chain = [x];
     for (let j = 0; j < i; j++) {
       const prev = best[j];
-      if (RANK.get(seq[j].t)! < RANK.get(x.t)! && prev[prev.length - 1].sig !== x.sig && prev.length + 1 > chain.length) chain = [...prev, x];
+      if (RANK.get(seq[j].t)! < RANK.get(x.t)! && seq[j].sig !== x.sig && prev.length + 1 > chain.length) chain = [...prev, x];
     }
     best.push(chain);
     if (chain.length > top.length) top = chain;

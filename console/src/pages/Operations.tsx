@@ -1,12 +1,14 @@
 /**
  * Operations: ingest health per source (from /metrics: events/s, stored, rejects by code, queue),
- * readiness, detector status, the response policy, ATT&CK coverage and the audit log.
+ * readiness, detector status (rules loaded/rejected, baselines' learning state, intel feeds), the
+ * response policy, ATT&CK coverage and the audit log.
  */
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { get } from '../api';
 import { Section, Unavailable, useApi } from '../components/common';
 import { VirtualList } from '../components/VirtualList';
-import { fmtAgo, fmtTime, text } from '../util';
+import { navigate } from '../router';
+import { downloadJson, fmtAgo, fmtDuration, fmtTime, text } from '../util';
 
 /** Prometheus text → samples {name, labels, value}. */
 export function parseMetrics(s: string): { name: string; labels: Record<string, string>; value: number }[] {
@@ -139,30 +141,162 @@ const sum = (xs: Sample[] | undefined, name: string, by?: string): Record<string
 };
 const kv = (o: Record<string, number>) => (Object.keys(o).length ? Object.entries(o).map(([k, v]) => `${k} ${v}`).join(' · ') : '-');
 
-/** Rules loaded and their self-tests (GET /api/v1/rules/tests), engine counters (/metrics), baselines. */
+/** GET /api/v1/detectors/status (src/surface/server/detectors-status.ts), read loosely. */
+interface DetectorStatusView {
+  generatedAt?: number;
+  engine?: { enabled?: boolean; running?: boolean; ready?: boolean; source?: 'engine' | 'store'; checkpoint?: { position: number; watermark: number; at: number } };
+  sigma?: {
+    enabled?: boolean;
+    source?: string;
+    builtin?: boolean;
+    paths?: string[];
+    files?: number;
+    rules?: number;
+    correlations?: number;
+    filters?: number;
+    rejected?: number;
+    problemCount?: number;
+    problems?: { code: string; message: string; file?: string; line?: number }[];
+    perRule?: { id: string; title: string; level: string; file?: string; techniques?: string[] }[];
+    error?: { code: string; message: string };
+  };
+  baselines?: {
+    enabled?: boolean;
+    source?: 'engine' | 'store' | 'none';
+    watermark?: number;
+    feedback?: number;
+    models?: { name: string; description?: string; enabled: boolean; learningMs: number; state: string; learningUntil?: number; entities: number; tenants?: { tenant: string; startedAt?: number; learningUntil?: number; state: string }[] }[];
+    error?: { code: string; message: string };
+  };
+  intel?: { enabled?: boolean; indicators?: number; feeds?: { id: string; source: string; format: string; indicators: number; problems: number; skipped?: number; origin?: string; updatedAt?: number }[] };
+}
+
+const where = (p: { file?: string; line?: number }) => (p.file ? `${p.file}${p.line ? `:${p.line}` : ''}` : '');
+
+function learningText(m: NonNullable<NonNullable<DetectorStatusView['baselines']>['models']>[number], watermark?: number): string {
+  if (m.state === 'disabled') return 'not enabled';
+  if (m.state === 'not-started') return 'no event seen yet';
+  if (m.state === 'learning') return `learning until ${fmtTime(m.learningUntil)}${watermark !== undefined && m.learningUntil !== undefined ? ` (${fmtDuration(m.learningUntil - watermark)} of event time to go)` : ''}`;
+  if (m.state === 'ready') return `ready since ${fmtTime(m.learningUntil)}`;
+  return text(m.state, 30);
+}
+
+/** Baseline models and their learning state (learning is counted in event time, as the models count it). */
+function Baselines({ b }: { b: NonNullable<DetectorStatusView['baselines']> }) {
+  const src = b.source === 'engine' ? 'from the running engine' : b.source === 'store' ? "from the engine's last checkpoint in the store" : 'no saved baseline state yet';
+  return (
+    <div data-testid="baselines">
+      <p className="small muted">
+        {b.enabled === false ? 'Baselines are switched off (engine.baselines.enabled).' : src}
+        {b.watermark ? ` · newest event time seen ${fmtTime(b.watermark)}` : ''}
+        {b.feedback ? ` · ${b.feedback} analyst feedback pattern(s)` : ''}
+      </p>
+      {b.error && (
+        <div className="error small">
+          saved state unreadable: {text(b.error.code, 60)}: {text(b.error.message, 600)}
+        </div>
+      )}
+      <table className="grid">
+        <thead>
+          <tr>
+            <th>model</th>
+            <th>state</th>
+            <th>learning period</th>
+            <th>entities</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(b.models ?? []).map((m) => (
+            <tr key={m.name} data-testid="baseline-row" data-model={m.name} data-state={m.state}>
+              <td>
+                <strong>{text(m.name, 40)}</strong>
+                <div className="muted small">{text(m.description, 200)}</div>
+              </td>
+              <td>
+                <span className={`badge learn-${String(m.state).replace(/[^a-z-]/g, '')}`}>{text(m.state, 20)}</span>
+                <div className="small">{learningText(m, b.watermark)}</div>
+                {(m.tenants?.length ?? 0) > 1 && <div className="muted small">{m.tenants!.map((t) => `${text(t.tenant, 40)}: ${text(t.state, 20)}`).join(' · ')}</div>}
+              </td>
+              <td>{fmtDuration(m.learningMs)}</td>
+              <td>{m.entities}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/**
+ * Detectors: GET /api/v1/detectors/status (Sigma rules loaded and rejected, baselines' learning
+ * state, intel feeds), the rules' self-tests (GET /api/v1/rules/tests) and engine counters (/metrics).
+ * On a server without /detectors/status the rule tests stand alone and baselines say "not available".
+ */
 function Detectors({ samples }: { samples?: Sample[] }) {
-  const tests = useFirst(['/api/v1/detectors', '/api/v1/rules/tests']);
-  const baselines = useFirst(['/api/v1/baselines']);
+  const status = useApi<DetectorStatusView>('/api/v1/detectors/status');
+  const tests = useFirst(['/api/v1/rules/tests']);
   const t = tests.data as RuleTests | undefined;
   const perRule = t?.perRule ?? [];
   const failing = perRule.filter((r) => r.status !== 'passed');
+  const d = status.data;
+  const sg = d?.sigma;
   return (
     <section className="panel" data-testid="detectors">
       <header>
         <h2>Detectors</h2>
+        {d?.engine && (
+          <span className="muted small" data-testid="engine-state">
+            engine {d.engine.enabled === false ? 'switched off' : d.engine.running ? (d.engine.ready ? 'running' : 'starting') : 'not running in this server'}
+            {d.engine.checkpoint ? ` · last checkpoint ${fmtAgo(d.engine.checkpoint.at)} (position ${d.engine.checkpoint.position})` : ''}
+          </span>
+        )}
       </header>
-      <h3>Rules</h3>
-      {tests.data !== undefined && Array.isArray(t?.perRule) ? (
-        <div>
-          <p>
-            {t?.rules ?? perRule.length} rule(s) loaded · self-tests {t?.passed ?? '?'}/{t?.cases ?? '?'} passed · {failing.length} rule(s) failing their tests
-            {Array.isArray(t?.failures) && t!.failures!.length ? ` · ${t!.failures!.length} load problem(s)` : ''}
-          </p>
-          {Array.isArray(t?.failures) && t!.failures!.length > 0 && (
+      <h3>Sigma rules</h3>
+      {sg ? (
+        <div data-testid="sigma-status">
+          {sg.enabled === false ? (
+            <p className="muted">Sigma detection is switched off (engine.sigma.enabled).</p>
+          ) : (
+            <p>
+              <strong>{sg.rules ?? 0}</strong> rule(s) loaded, {sg.correlations ?? 0} correlation(s), {sg.filters ?? 0} filter(s) from {sg.files ?? 0} file(s) ·{' '}
+              <span className={sg.rejected ? 'error' : ''}>
+                {sg.rejected ?? 0} rejected ({sg.problemCount ?? 0} problem{sg.problemCount === 1 ? '' : 's'})
+              </span>
+              <span className="muted small">
+                {' '}
+                · {sg.builtin ? 'built-in pack' : 'no built-in pack'}
+                {sg.paths?.length ? ` + ${sg.paths.map((x) => text(x, 120)).join(', ')}` : ''} · {sg.source === 'engine' ? 'as the engine loaded them' : 'loaded from the engine configuration'}
+              </span>
+            </p>
+          )}
+          {sg.error && (
             <div className="error small">
-              <Tree v={t!.failures} />
+              {text(sg.error.code, 60)}: {text(sg.error.message, 600)}
             </div>
           )}
+          {(sg.problems ?? []).length > 0 && (
+            <div className="scrollbox">
+              <ul className="plain small" data-testid="rule-problems">
+                {(sg.problems ?? []).map((p, i) => (
+                  <li key={i} className="error">
+                    <code>{text(where(p), 300)}</code> {text(p.code, 60)}: {text(p.message, 800)}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+        </div>
+      ) : status.error ? (
+        <Unavailable what="Detector status" error={status.error} />
+      ) : (
+        <div className="muted">loading…</div>
+      )}
+      {tests.data !== undefined && Array.isArray(t?.perRule) ? (
+        <div>
+          <p className="small">
+            self-tests {t?.passed ?? '?'}/{t?.cases ?? '?'} passed · {failing.length} rule(s) failing their tests
+            {Array.isArray(t?.failures) && t!.failures!.length ? ` · ${t!.failures!.length} load problem(s)` : ''}
+          </p>
           <div className="scrollbox">
             <table className="grid">
               <tbody>
@@ -184,7 +318,7 @@ function Detectors({ samples }: { samples?: Sample[] }) {
           <Tree v={tests.data} />
         </div>
       ) : tests.error ? (
-        <Unavailable what="Rule status" error={tests.error} />
+        <Unavailable what="Rule self-tests" error={tests.error} />
       ) : (
         <div className="muted">loading…</div>
       )}
@@ -202,12 +336,40 @@ function Detectors({ samples }: { samples?: Sample[] }) {
         <div className="muted">engine metrics not available</div>
       )}
       <h3>Baselines</h3>
-      {baselines.data !== undefined ? (
-        <div className="scrollbox">
-          <Tree v={baselines.data} />
-        </div>
-      ) : baselines.error ? (
-        <Unavailable what="Baseline learning state" error={baselines.error} />
+      {d?.baselines ? <Baselines b={d.baselines} /> : status.error ? <Unavailable what="Baseline learning state" error={status.error} /> : <div className="muted">loading…</div>}
+      <h3>Threat intel feeds</h3>
+      {d?.intel ? (
+        d.intel.feeds?.length ? (
+          <table className="grid" data-testid="intel-feeds">
+            <thead>
+              <tr>
+                <th>feed</th>
+                <th>format</th>
+                <th>indicators</th>
+                <th>problems</th>
+                <th>updated</th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.intel.feeds.map((f) => (
+                <tr key={f.id}>
+                  <td>
+                    {text(f.source, 120)}
+                    <div className="muted small">{text(f.origin, 200)}</div>
+                  </td>
+                  <td>{text(f.format, 20)}</td>
+                  <td>{f.indicators}</td>
+                  <td className={f.problems ? 'error' : ''}>{f.problems}</td>
+                  <td>{fmtTime(f.updatedAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        ) : (
+          <div className="muted small">no feed loaded{d.intel.enabled === false ? ' (the intel stage is switched off)' : ' (garrison intel load, or POST /api/v1/intel/feeds)'}</div>
+        )
+      ) : status.error ? (
+        <Unavailable what="Intel feeds" error={status.error} />
       ) : (
         <div className="muted">loading…</div>
       )}
@@ -434,22 +596,24 @@ export function Operations() {
         </Section>
         <Section title="ATT&CK coverage" state={coverage}>
           {() => (
-            <div>
+            <div data-testid="ops-coverage">
               <p>
-                {text(cov?.name, 200)} · {cov?.techniques?.length ?? 0} technique(s) scored
+                {text(cov?.name, 200)} · {cov?.techniques?.filter((t) => (t.score ?? 0) > 0).length ?? 0} of {cov?.techniques?.length ?? 0} technique(s) with detection or telemetry
               </p>
-              <button
-                onClick={() => {
-                  const blob = new Blob([JSON.stringify(coverage.data, null, 2)], { type: 'application/json' });
-                  const a = document.createElement('a');
-                  a.href = URL.createObjectURL(blob);
-                  a.download = 'garrison-coverage-layer.json';
-                  a.click();
-                  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-                }}
-              >
-                Download ATT&amp;CK Navigator layer
-              </button>
+              <div className="inline">
+                <a
+                  href="/coverage"
+                  onClick={(e) => {
+                    e.preventDefault();
+                    navigate('/coverage');
+                  }}
+                >
+                  Open the coverage heat map
+                </a>
+                <button className="secondary" onClick={() => downloadJson(coverage.data, `garrison-coverage-layer-${new Date().toISOString().slice(0, 10)}.json`)}>
+                  Download ATT&amp;CK Navigator layer
+                </button>
+              </div>
             </div>
           )}
         </Section>

@@ -14,7 +14,8 @@ import { fmtAgo, levelRank, LEVEL_ORDER, TACTICS, tacticName, text } from '../ut
 
 /**
  * One queue row. The list API may answer full incidents or summaries (IncidentSummary of
- * src/correlate: hosts, users, tactics, no verdict); both are read into this.
+ * src/correlate: hosts, users, tactics, and — on servers that have them — `verdict`
+ * {verdict, confidence, by, decidedAt} and `closeReason`); all are read into this.
  */
 export interface QueueItem {
   id: string;
@@ -27,6 +28,8 @@ export interface QueueItem {
   users: string[];
   tactics: string[];
   verdict?: string;
+  /** 0..1, when known. */
+  confidence?: number;
   closeReason?: string;
   decidedBy?: string;
   mergedInto?: string;
@@ -34,10 +37,24 @@ export interface QueueItem {
 
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x) => typeof x === 'string' || typeof x === 'number').map(String) : []);
 
+const VERDICTS = new Set(['malicious', 'suspicious', 'benign']);
+
+/** The verdict in force (analyst's, else automatic) from a full incident or a summary, checked. */
+export function verdictOf(x: { analystVerdict?: unknown; verdict?: unknown }): { verdict: string; confidence?: number; by?: string; summary?: string } | undefined {
+  const v = (x.analystVerdict ?? x.verdict) as { verdict?: unknown; confidence?: unknown; by?: unknown; summary?: unknown } | undefined;
+  if (!v || typeof v !== 'object' || typeof v.verdict !== 'string' || !VERDICTS.has(v.verdict)) return undefined;
+  return {
+    verdict: v.verdict,
+    confidence: typeof v.confidence === 'number' && Number.isFinite(v.confidence) ? Math.min(1, Math.max(0, v.confidence)) : undefined,
+    by: typeof v.by === 'string' ? v.by : undefined,
+    summary: typeof v.summary === 'string' ? v.summary : undefined,
+  };
+}
+
 export function toItem(x: Partial<Incident> & { hosts?: unknown; users?: unknown; tactics?: unknown }): QueueItem {
   const ents = Array.isArray(x.entities) ? x.entities : [];
   const of = (kind: string) => ents.filter((e) => e?.kind === kind).map((e) => String(e.display ?? e.value));
-  const v = x.analystVerdict ?? x.verdict;
+  const v = verdictOf(x);
   return {
     id: String(x.id),
     title: String(x.title ?? x.id),
@@ -49,7 +66,8 @@ export function toItem(x: Partial<Incident> & { hosts?: unknown; users?: unknown
     users: x.users !== undefined ? strs(x.users) : of('user'),
     tactics: x.tactics !== undefined ? strs(x.tactics) : strs(x.attack?.tactics),
     verdict: v?.verdict,
-    closeReason: x.closeReason ?? (x.status === 'closed' ? v?.summary : undefined),
+    confidence: v?.confidence,
+    closeReason: typeof x.closeReason === 'string' ? x.closeReason : x.status === 'closed' ? v?.summary : undefined,
     decidedBy: v?.by,
     mergedInto: x.mergedInto,
   };
@@ -64,25 +82,39 @@ export function needsPerson(i: QueueItem, pending: number): boolean {
 
 const byUrgency = (a: QueueItem, b: QueueItem) => levelRank(b.severity) - levelRank(a.severity) || b.score - a.score || b.updatedAt - a.updatedAt;
 
-/** Close reasons of the closed incidents in view, when the list API does not carry them (read one by one, cached). */
-function useCloseReasons(ids: string[]): Map<string, { reason: string; by?: string }> {
-  const [m, setM] = useState(new Map<string, { reason: string; by?: string }>());
+interface Detail {
+  verdict?: string;
+  confidence?: number;
+  by?: string;
+  reason?: string;
+}
+
+/**
+ * Verdicts and close reasons of the rows in view that the list did not carry (a server whose list
+ * API has no `verdict` / `closeReason`): read one incident at a time, cached per revision
+ * (`id@updatedAt`), so a live change re-reads it.
+ */
+function useDetails(keys: string[]): Map<string, Detail> {
+  const [m, setM] = useState(new Map<string, Detail>());
   const asked = useRef(new Set<string>());
-  const key = ids.join('\u0000');
+  const key = keys.join('\u0000');
   useEffect(() => {
-    const todo = key ? key.split('\u0000').filter((id) => !asked.current.has(id)) : [];
+    const todo = key ? key.split('\u0000').filter((k) => !asked.current.has(k)) : [];
     let stop = false;
     (async () => {
-      for (const id of todo) {
-        asked.current.add(id);
+      for (const k of todo) {
+        asked.current.add(k);
+        const id = k.slice(0, k.lastIndexOf('@'));
         try {
           const d = await get<{ incident: Incident }>(`/api/v1/incidents/${encodeURIComponent(id)}`);
           const i = d.incident;
-          const v = i.analystVerdict ?? i.verdict;
-          if (!stop) setM((old) => new Map(old).set(id, { reason: i.closeReason ?? v?.summary ?? 'closed', by: v?.by }));
+          const v = verdictOf(i);
+          const reason = typeof i.closeReason === 'string' ? i.closeReason : i.status === 'closed' ? (v?.summary ?? 'closed') : undefined;
+          if (!stop) setM((old) => new Map(old).set(k, { verdict: v?.verdict, confidence: v?.confidence, by: v?.by, reason }));
         } catch {
-          asked.current.delete(id);
+          asked.current.delete(k);
         }
+        if (stop) return;
       }
     })();
     return () => {
@@ -90,6 +122,16 @@ function useCloseReasons(ids: string[]): Map<string, { reason: string; by?: stri
     };
   }, [key]);
   return m;
+}
+
+export function VerdictBadge({ verdict, confidence }: { verdict?: string; confidence?: number }) {
+  if (!verdict) return <span className="badge-gap" />;
+  return (
+    <span className={`badge verdict-${verdict.replace(/[^a-z]/g, '')}`} data-testid="verdict-badge" title={confidence !== undefined ? `verdict ${verdict}, confidence ${Math.round(confidence * 100)}%` : `verdict ${verdict}`}>
+      {verdict}
+      {confidence !== undefined ? ` ${Math.round(confidence * 100)}%` : ''}
+    </span>
+  );
 }
 
 function useDebounced<T>(v: T, ms: number): T {
@@ -149,8 +191,18 @@ export function Queue({ closed = false }: { closed?: boolean; session: SessionIn
   }, [incidents.data, pendingBy, closed, severity, status, tactic, host, user]);
 
   const [range, setRange] = useState<[number, number]>([0, 40]);
-  const visibleClosed = useMemo(() => (closed ? rows.slice(range[0], range[1]).flatMap((r) => ('inc' in r && r.inc.closeReason === undefined ? [r.inc.id] : [])) : []), [closed, rows, range]);
-  const reasons = useCloseReasons(visibleClosed);
+  // Does the list carry verdicts? Full incidents do; summaries do on servers that added `verdict`.
+  const listHasVerdicts = useMemo(() => (incidents.data?.incidents ?? []).some((x) => x && ('verdict' in x || 'signalIds' in x || 'closeReason' in x)), [incidents.data]);
+  const missing = useMemo(
+    () =>
+      rows.slice(range[0], range[1]).flatMap((r) => {
+        if (!('inc' in r)) return [];
+        const need = closed ? r.inc.closeReason === undefined : !listHasVerdicts && r.inc.verdict === undefined;
+        return need ? [`${r.inc.id}@${r.inc.updatedAt}`] : [];
+      }),
+    [closed, rows, range, listHasVerdicts],
+  );
+  const details = useDetails(missing);
   const onRange = useCallback((a: number, b: number) => setRange((old) => (old[0] === a && old[1] === b ? old : [a, b])), []);
 
   const render = (r: Row) => {
@@ -163,7 +215,10 @@ export function Queue({ closed = false }: { closed?: boolean; session: SessionIn
     const i = r.inc;
     const hosts = i.hosts.map((h) => text(h, 40));
     const users = i.users.map((u) => text(u, 40));
-    const reason = i.closeReason !== undefined ? { reason: i.closeReason, by: i.decidedBy } : reasons.get(i.id);
+    const det = details.get(`${i.id}@${i.updatedAt}`);
+    const reason = i.closeReason !== undefined ? { reason: i.closeReason, by: i.decidedBy } : det?.reason !== undefined ? { reason: det.reason, by: det.by } : undefined;
+    const verdict = i.verdict ?? det?.verdict;
+    const confidence = i.verdict ? i.confidence : det?.confidence;
     return (
       <a
         className={`qrow ${r.group}`}
@@ -186,13 +241,16 @@ export function Queue({ closed = false }: { closed?: boolean; session: SessionIn
           </span>
         </span>
         {closed ? (
-          <span className="qreason" title={text(reason?.reason, 1000)} data-testid="close-reason">
-            {reason ? text(reason.reason, 160) : <span className="muted">…</span>}
-            <span className="muted small"> {text(reason?.by ?? '', 60)}</span>
-          </span>
+          <>
+            <VerdictBadge verdict={verdict} confidence={confidence} />
+            <span className="qreason" title={text(reason?.reason, 1000)} data-testid="close-reason">
+              {reason ? text(reason.reason, 160) : <span className="muted">…</span>}
+              <span className="muted small"> {text(reason?.by ?? '', 60)}</span>
+            </span>
+          </>
         ) : (
           <>
-            {i.verdict ? <Badge kind="verdict" value={i.verdict} /> : <span className="badge-gap" />}
+            <VerdictBadge verdict={verdict} confidence={confidence} />
             <Badge kind="status" value={i.status} />
             <span className="qnum" title="score">
               {Math.round(i.score ?? 0)}

@@ -1,5 +1,9 @@
 /**
- * `garrison serve [--port N] [--host H] [--data DIR] [--config FILE]`
+ * `garrison serve [--port N] [--host H] [--data DIR] [--config FILE] [--role all|ingest|engine]
+ *                 [--store-url postgres://…|sqlite:FILE] [--bus-url nats://…] [--node NAME]`
+ *
+ * The role selects what this process runs (docs/deployment.md): `all` (default) is the embedded
+ * single process; `ingest` and `engine` split it over PostgreSQL and NATS JetStream.
  *
  * Loads and validates the configuration (YAML + env + flags; every problem listed), starts the
  * server, prints where it listens (and, on first run, the generated tokens, once) on stdout,
@@ -9,13 +13,18 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../../core/config.js';
 import { createLogger } from '../../core/logger.js';
-import { startServer, storeFile } from '../../surface/server/server.js';
+import { describeStore, startServer } from '../../surface/server/server.js';
+import { planRole, redactUrl } from '../../app/roles.js';
 
 interface ServeFlags {
   port?: string;
   host?: string;
   data?: string;
   config?: string;
+  role?: string;
+  storeUrl?: string;
+  busUrl?: string;
+  node?: string;
 }
 
 export function register(program: Command): void {
@@ -26,8 +35,15 @@ export function register(program: Command): void {
     .option('-H, --host <host>', 'address to bind (0.0.0.0 for all interfaces); env GARRISON_HOST')
     .option('-d, --data <dir>', 'data directory (SQLite store, token hashes); env GARRISON_DATA_DIR')
     .option('-c, --config <file>', 'YAML configuration file; env GARRISON_CONFIG')
+    .option('-r, --role <role>', 'all (default: everything in this process) | ingest (ingest + API, publishes stored events) | engine (detection worker fed by the bus); env GARRISON_ROLE')
+    .option('--store-url <url>', 'postgres://user@host:5432/db (shared store) or sqlite:<file>; env GARRISON_STORE_URL')
+    .option('--bus-url <url>', 'nats://host:4222[,nats://host2:4222] (NATS JetStream) or memory; env GARRISON_BUS_URL')
+    .option('--node <name>', 'name of this process in the deployment (default: host name); env GARRISON_NODE')
     .action(async (flags: ServeFlags) => {
-      const { config, file } = loadConfig({ file: flags.config, overrides: { port: flags.port, host: flags.host, dataDir: flags.data } });
+      const { config, file } = loadConfig({
+        file: flags.config,
+        overrides: { port: flags.port, host: flags.host, dataDir: flags.data, role: flags.role, storeUrl: flags.storeUrl, busUrl: flags.busUrl, node: flags.node },
+      });
       const logger = createLogger({ level: config.logging.level });
       const out = (s: string) => process.stdout.write(s + '\n');
       const server = await startServer({
@@ -39,7 +55,9 @@ export function register(program: Command): void {
           if (t.hec) out(`  HEC token (Authorization: Splunk ...): ${t.hec}`);
         },
       });
-      out(`garrison: listening on ${server.url} (data ${config.dataDir}, store ${storeFile(config)}${file ? `, config ${file}` : ''})`);
+      const plan = planRole(config);
+      const role = plan.role === 'all' ? '' : `, role ${plan.role} as ${plan.node}, bus ${config.bus.kind === 'nats' ? [config.bus.servers].flat().map(redactUrl).join(',') + ' stream ' + config.bus.stream : config.bus.kind}`;
+      out(`garrison: listening on ${server.url} (data ${config.dataDir}, store ${describeStore(config)}${role}${file ? `, config ${file}` : ''})`);
 
       await new Promise<void>((resolveDone) => {
         let signalled = false;

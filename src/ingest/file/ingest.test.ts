@@ -12,6 +12,7 @@ import { createPipeline, type Pipeline } from '../pipeline.js';
 import { openSqliteStore, type SqliteStore } from '../../store/sqlite/store.js';
 import { GarrisonError } from '../../core/errors.js';
 import type { IngestSink } from '../sink.js';
+import { parseWithPreParsed } from '../hec/workers.js';
 
 const FIX = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 
@@ -115,6 +116,30 @@ describe('ingestPaths with a real pipeline and SQLite store', () => {
     expect(again.stored).toBe(0);
     expect(again.duplicates).toBe(15);
     expect(await store.countEvents()).toBe(15);
+  });
+
+  it('normalizing in a worker thread stores exactly what inline normalization stores, with the same counts and rejections', async () => {
+    const now = () => 1_700_000_000_000;
+    const inline = await ingestPaths([FIX], { sink: pipeline, listRejections: 100, now });
+    const wstore = openSqliteStore({ file: path.join(dir, 'worker.db'), fts: 'off' });
+    await wstore.init();
+    const wpipe = createPipeline({ store: wstore, parse: parseWithPreParsed() });
+    try {
+      const w = await ingestPaths([FIX], { sink: wpipe, listRejections: 100, workers: 1, batchSize: 2, now });
+      const strip = (x: typeof inline) => ({ ...x, elapsedMs: 0 });
+      expect(strip(w)).toEqual(strip(inline));
+      const all = async (st: SqliteStore) => (await st.search('host:* OR *', { limit: 100 })).events.sort((a, b) => (a.id < b.id ? -1 : 1));
+      const a = await all(store);
+      const b = await all(wstore);
+      expect(b.length).toBe(15);
+      expect(b).toEqual(a);
+      // Idempotent through the worker path too.
+      const again = await ingestPaths([FIX], { sink: wpipe, workers: 1 });
+      expect(again).toMatchObject({ stored: 0, duplicates: 15 });
+    } finally {
+      await wpipe.close();
+      await wstore.close();
+    }
   });
 
   it('reads gzip files and skips an oversized line without failing the file', async () => {

@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createPipeline, type PipelineStats } from '../pipeline.js';
+import { parseWithPreParsed } from '../hec/workers.js';
 import { openSqliteStore, type SqliteStoreConfig } from '../../store/sqlite/store.js';
 import { defaultStorePath } from '../../store/index.js';
 import type { Store } from '../../store/port.js';
@@ -21,6 +22,9 @@ export interface RunFileIngestOptions extends Omit<IngestOptions, 'sink'> {
   maxQueuedEvents?: number;
 }
 
+/** Normalizing worker threads used by `garrison ingest` unless told otherwise. */
+export const DEFAULT_FILE_WORKERS = 1;
+
 export function defaultStoreFile(dataDir: string): string {
   return defaultStorePath(path.resolve(dataDir));
 }
@@ -32,9 +36,10 @@ export async function runFileIngest(paths: string[], opts: RunFileIngestOptions)
     store = openSqliteStore({ file: defaultStoreFile(opts.dataDir), ...opts.store });
   }
   await store.init();
-  const pipeline = createPipeline({ store, maxQueuedEvents: opts.maxQueuedEvents ?? 100_000 });
+  // Batches are normalized by worker threads (opts.workers, default 1) and handed over pre-parsed.
+  const pipeline = createPipeline({ store, maxQueuedEvents: opts.maxQueuedEvents ?? 100_000, parse: parseWithPreParsed() });
   try {
-    const summary = await ingestPaths(paths, { ...opts, sink: pipeline });
+    const summary = await ingestPaths(paths, { ...opts, workers: opts.workers ?? DEFAULT_FILE_WORKERS, sink: pipeline });
     await pipeline.close();
     return { ...summary, pipeline: pipeline.stats() };
   } finally {

@@ -102,6 +102,16 @@ type Row = { seq: number; id: string; time: number; ingest_time: number; tenant:
 
 const NUM_RE = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
 
+/**
+ * Events whose envelope and fields were already serialised elsewhere (the file-ingest worker
+ * threads, src/ingest/file/workers.ts): `env` is exactly JSON.stringify({ source, class,
+ * entities }) and `fields` JSON.stringify(fields), or null when equal to `raw`; `host`/`user` are
+ * entities.host/entities.user (so a lazily materialised event is not parsed). appendEvents uses
+ * these strings instead of serialising again. Not part of the Store port; a store that does not
+ * look here stores the same rows.
+ */
+export const preEncoded = new WeakMap<GarrisonEvent, { env: string; fields: string | null; host?: string; user?: string }>();
+
 export interface SqliteStoreStats {
   events: number;
   eventBytes: number;
@@ -470,14 +480,26 @@ export class SqliteStore implements Store {
       let bytes = 0;
       for (let i = 0; i < evs.length; i++) {
         const ev = evs[i];
-        const ent = ev.entities ?? {};
-        const env = JSON.stringify({ source: ev.source, class: ev.class, entities: ent });
-        let fields: string | null = JSON.stringify(ev.fields ?? {});
-        if (fields === ev.raw) fields = null; // JSON inputs: the raw text already is the fields
+        const pre = preEncoded.get(ev);
+        let env: string;
+        let fields: string | null;
+        let host: string | undefined;
+        let user: string | undefined;
+        if (pre) {
+          env = pre.env;
+          fields = pre.fields;
+          host = pre.host;
+          user = pre.user;
+        } else {
+          const ent = ev.entities ?? {};
+          host = ent.host;
+          user = ent.user;
+          env = JSON.stringify({ source: ev.source, class: ev.class, entities: ent });
+          fields = JSON.stringify(ev.fields ?? {});
+          if (fields === ev.raw) fields = null; // JSON inputs: the raw text already is the fields
+        }
         const size = env.length + (fields === null ? 0 : fields.length) + ev.raw.length;
         bytes += size;
-        const host = ent.host;
-        const user = ent.user;
         params[k++] = ev.id;
         params[k++] = Math.trunc(ev.time);
         params[k++] = Math.trunc(ev.ingestTime);

@@ -8,13 +8,21 @@
  *  - XSS: events, incidents, evidence, actions, saved searches and audit entries carrying
  *    script-injection payloads; every page that shows them is visited; the test fails on any
  *    dialog, console error (CSP violations included), page error or request to another host;
+ *  - coverage: the ATT&CK heat map matches the API, a technique's reason and detectors open, the
+ *    gaps list, the Navigator layer downloads (a JSON Blob that validates as format 4.5) and opens
+ *    in the layer view, a user's layer file is validated in the browser; the Operations page shows
+ *    the detector status (rules loaded/rejected, baselines' learning state, intel feeds);
+ *  - queue badges: verdicts and close reasons come from the list API, with a per-incident fallback;
  *  - performance: the queue with 1,000 incidents and an incident with 5,000 events, first render
  *    under 1 s measured in the browser (performance.now() at first row).
  * Screenshots for the docs: bench/console/screens.ts.
  */
+import { readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureConsoleBuilt, launch, PASSWORD, seedBulk, seedDemo, startConsoleServer, type Seeded } from '../../../console/e2e/seed.js';
+import { ensureConsoleBuilt, launch, PASSWORD, seedBulk, seedDemo, startConsoleServer, XSS, xss, XSS_TECHNIQUE, xssLayer, type Seeded } from '../../../console/e2e/seed.js';
+import { NavigatorLayerSchema } from '../../coverage/navigator.js';
+import type { DetectorStatus } from './detectors-status.js';
 import type { TestServer } from './test-helpers.js';
 
 let browser: { context: BrowserContext; close: () => Promise<void> };
@@ -56,6 +64,8 @@ describe('console: the analyst flow on the demo scenario', () => {
     const first = page.getByTestId('queue-row').first();
     await first.waitFor();
     expect(await first.getAttribute('data-incident')).toBe(seeded.demoIncidentId);
+    // The verdict and its confidence come with the list (IncidentSummary.verdict).
+    expect(await first.getByTestId('verdict-badge').textContent()).toBe('malicious 91%');
     await first.click();
     await page.getByTestId('incident-title').waitFor();
     expect(page.url()).toBe(`${s.url}/incidents/${seeded.demoIncidentId}`);
@@ -140,6 +150,112 @@ describe('console: the analyst flow on the demo scenario', () => {
     await page.locator('[data-testid=queue-row][data-incident="inc-live-arrival"]').waitFor({ timeout: 10_000 });
     expect(await page.evaluate(() => (globalThis as any).__marker)).toBe('same page');
   });
+
+  it('falls back to reading each incident when the list API carries no verdict or close reason', async () => {
+    await page.route('**/api/v1/incidents?*', async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { incidents: Record<string, unknown>[] };
+      for (const i of body.incidents) {
+        delete i.verdict;
+        delete i.closeReason;
+      }
+      await route.fulfill({ response: res, json: body });
+    });
+    try {
+      await page.goto(`${s.url}/`);
+      const row = page.locator(`[data-testid=queue-row][data-incident="${seeded.demoIncidentId}"]`);
+      await row.waitFor();
+      // rita's verdict (recorded above) is the one in force; it comes from GET /api/v1/incidents/:id.
+      await expect.poll(async () => (await row.getByTestId('verdict-badge').count()) && row.getByTestId('verdict-badge').textContent(), { timeout: 10_000 }).toMatch(/^malicious/);
+    } finally {
+      await page.unroute('**/api/v1/incidents?*');
+    }
+  });
+
+  it('coverage: the heat map matches the API, a technique opens with its reason, gaps, and the layer downloads', async () => {
+    const api = (await s.api('GET', '/api/v1/coverage')).json as { summary: Record<string, number>; techniques: { id: string; state: string; reason: string; tactics: string[]; detectors: unknown[] }[] };
+    await page.goto(`${s.url}/coverage`);
+    const matrix = page.getByTestId('coverage-matrix');
+    await matrix.getByTestId('technique-cell').first().waitFor({ timeout: 60_000 });
+    const ms = await page.evaluate(() => performance.now());
+    console.log(`console perf: coverage heat map (${api.techniques.length} techniques) first rendered ${ms.toFixed(0)} ms after navigation`);
+    expect(await matrix.locator('.mcol').count()).toBe(14);
+    const parents = api.techniques.filter((t) => !t.id.includes('.'));
+    expect(await matrix.getByTestId('technique-cell').count()).toBe(parents.reduce((n, t) => n + t.tactics.length, 0));
+    // Each cell is coloured by its technique's state.
+    const cellStates = new Map((await matrix.getByTestId('technique-cell').evaluateAll((els) => els.map((e) => [e.getAttribute('data-technique'), e.getAttribute('data-state')]))) as [string, string][]);
+    const stateKey = (t: { state: string }) => ({ covered: ['validated', 'unvalidated', 'baseline'], 'covered-but-blind': ['blind'], 'data-without-detection': ['dataOnly'], uncovered: ['uncovered'] })[t.state] ?? [];
+    for (const t of parents) expect(stateKey(t)).toContain(cellStates.get(t.id));
+    expect(await page.getByTestId('coverage-summary').textContent()).toContain(`${api.summary.covered} covered`);
+    // A technique: its reason as the API gives it, its rules/models.
+    const pick = parents.find((t) => t.detectors.length > 0) ?? parents[0];
+    await matrix.locator(`[data-technique="${pick.id}"]`).first().click();
+    const detail = page.getByTestId('technique-detail');
+    await detail.waitFor();
+    expect(await detail.getByTestId('technique-reason').textContent()).toBe(pick.reason);
+    expect(await detail.getByTestId('technique-detector').count()).toBe(Math.min(100, pick.detectors.length));
+    // Gaps, ranked as the API ranks them; a gap opens its technique.
+    const gapsApi = (await s.api('GET', '/api/v1/coverage/gaps?limit=100')).json as { gaps: { technique: string }[] };
+    const gapRows = page.getByTestId('gap-row');
+    if (gapsApi.gaps.length) {
+      await gapRows.first().waitFor();
+      expect(await gapRows.evaluateAll((els) => els.map((e) => e.getAttribute('data-technique')))).toEqual(gapsApi.gaps.map((g) => g.technique));
+      await gapRows.first().locator('button.linkish').click();
+      expect(await detail.locator('h2').textContent()).toContain(gapsApi.gaps[0].technique);
+      expect(await detail.getByTestId('technique-gap').textContent()).toContain('next step');
+    }
+    // The Navigator layer: a JSON download (never a page), valid against the format 4.5 schema.
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-layer').click()]);
+    expect(dl.suggestedFilename()).toMatch(/^garrison-coverage-layer-\d{4}-\d{2}-\d{2}\.json$/);
+    const layer = JSON.parse(readFileSync((await dl.path())!, 'utf8')) as { versions: { layer: string }; techniques: unknown[] };
+    expect(NavigatorLayerSchema.safeParse(layer).success).toBe(true);
+    expect(layer.versions.layer).toBe('4.5');
+    expect(layer.techniques).toHaveLength(api.techniques.length);
+    expect(page.url()).toBe(`${s.url}/coverage`);
+  });
+
+  it("coverage: the server's layer and a user's layer file open in the Navigator layer view; an invalid file is refused", async () => {
+    const colourOf = async (m: string, id: string) => page.getByTestId(m).locator(`[data-technique="${id}"]`).first().evaluate((e) => (globalThis as any).getComputedStyle(e).backgroundColor as string);
+    const covered = await page.getByTestId('coverage-matrix').locator('[data-testid=technique-cell]:not([data-state=uncovered])').first().getAttribute('data-technique');
+    const expected = covered ? await colourOf('coverage-matrix', covered) : undefined;
+    await page.getByTestId('tab-layer').click();
+    await page.getByTestId('layer-server').click();
+    await page.getByTestId('layer-matrix').getByTestId('technique-cell').first().waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('layer-header').textContent()).toContain('Garrison detection coverage');
+    if (covered) expect(await colourOf('layer-matrix', covered)).toBe(expected);
+    const mine = { name: 'red team plan', versions: { attack: '18', navigator: '5.1.0', layer: '4.5' }, domain: 'enterprise-attack', techniques: [{ techniqueID: 'T1059', tactic: 'execution', score: 80, color: '#123456', comment: 'exercised in the March purple-team week' }, { techniqueID: 'T9999' }] };
+    await page.getByTestId('layer-file').setInputFiles({ name: 'plan.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(mine)) });
+    await page.getByTestId('layer-header').filter({ hasText: 'red team plan' }).waitFor();
+    expect(await colourOf('layer-matrix', 'T1059')).toBe('rgb(18, 52, 86)');
+    await page.getByTestId('layer-matrix').locator('[data-technique="T1059"]').click();
+    expect(await page.getByTestId('layer-comment').textContent()).toBe('exercised in the March purple-team week');
+    expect(await page.getByTestId('layer-view').textContent()).toContain('T9999');
+    await page.getByTestId('layer-file').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify({ ...mine, domain: 'ics-attack', techniques: [{ techniqueID: 'T1059', color: 'red' }] })) });
+    const problems = page.getByTestId('layer-problems');
+    await problems.waitFor();
+    expect(await problems.textContent()).toContain('domain: ics-attack layers cannot be shown on the Enterprise matrix');
+    expect(await problems.textContent()).toContain('techniques[0].color: must be a hex colour');
+    expect(await page.getByTestId('layer-header').count()).toBe(0);
+  });
+
+  it('operations: detector status (rules loaded and rejected, baselines learning state, intel feeds)', async () => {
+    const st = (await s.api('GET', '/api/v1/detectors/status')).json as DetectorStatus;
+    await page.goto(`${s.url}/operations`);
+    const sigma = page.getByTestId('sigma-status');
+    await sigma.waitFor();
+    expect(await sigma.textContent()).toContain(`${st.sigma.rules} rule(s) loaded`);
+    expect(st.sigma.rules).toBeGreaterThan(10);
+    expect(await page.getByTestId('engine-state').textContent()).toContain('engine switched off');
+    const rows = page.getByTestId('baseline-row');
+    expect(await rows.count()).toBe(st.baselines.models.length);
+    expect(st.baselines.source).toBe('store');
+    expect(await page.getByTestId('baselines').textContent()).toContain("from the engine's last checkpoint in the store");
+    const rarity = page.locator('[data-testid=baseline-row][data-model=rarity]');
+    expect(await rarity.getAttribute('data-state')).toBe('learning');
+    expect(await rarity.textContent()).toContain('learning until 2026-12-03');
+    expect(await page.locator('[data-testid=baseline-row][data-model=auth]').getAttribute('data-state')).toBe('ready');
+    expect(await page.getByTestId('detectors').textContent()).toContain('no feed loaded');
+  });
 });
 
 describe('console: attacker-controlled values never execute', () => {
@@ -197,9 +313,15 @@ describe('console: attacker-controlled values never execute', () => {
     await page.getByTestId('queue-row').first().waitFor();
     expect(await page.getByTestId('queue').textContent()).toContain('<script>window.__xss=1;alert(1)</script>');
     await inert();
+    const oneByOne: string[] = [];
+    const count = (r: { url: () => string }) => /\/api\/v1\/incidents\/inc-xss-closed$/.test(r.url()) && oneByOne.push(r.url());
+    page.on('request', count);
     await page.getByRole('link', { name: 'Auto-closed' }).click();
     await page.getByTestId('queue-row').first().waitFor();
     await expect.poll(async () => page.getByTestId('close-reason').first().textContent()).toContain('benign: JaVaScRiPt:window.__xss=3 <a href="javascript:alert(1)">click</a>');
+    expect(await page.getByTestId('queue-row').first().getByTestId('verdict-badge').textContent()).toBe('benign 50%');
+    page.off('request', count);
+    expect(oneByOne).toEqual([]); // the close reason came with the list
     await inert();
     await page.goto(`${s.url}/incidents/inc-xss`);
     await page.getByTestId('incident-title').waitFor();
@@ -249,10 +371,49 @@ describe('console: attacker-controlled values never execute', () => {
     await inert();
   });
 
+  it('coverage: rule titles, log sources and reasons carrying payloads, the gaps, and hostile Navigator layers', async () => {
+    await page.getByRole('link', { name: 'Coverage' }).click();
+    await page.getByTestId('coverage-matrix').getByTestId('technique-cell').first().waitFor({ timeout: 60_000 });
+    await page.getByTestId('expand-subs').check();
+    await page.getByTestId('coverage-matrix').locator(`[data-technique="${XSS_TECHNIQUE}"]`).click();
+    const reason = page.getByTestId('technique-reason');
+    expect(await reason.textContent()).toContain(`Web shell ${xss(0)} ${xss(4)}`);
+    expect(await reason.textContent()).toContain(xss(2));
+    expect(await page.getByTestId('technique-detector').first().textContent()).toContain(xss(0));
+    await inert();
+    await page.getByText('include gaps without campaign').click();
+    await page.locator(`[data-testid=gap-row][data-technique="${XSS_TECHNIQUE}"]`).waitFor({ timeout: 60_000 });
+    expect(await page.locator(`[data-testid=gap-row][data-technique="${XSS_TECHNIQUE}"]`).textContent()).toContain(xss(0));
+    await inert();
+    // A hostile but valid layer: shown, every text as text, links not followed.
+    await page.getByTestId('tab-layer').click();
+    await page.getByTestId('layer-file').setInputFiles({ name: '<img src=x onerror=alert(1)>.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(xssLayer())) });
+    await page.getByTestId('layer-header').waitFor();
+    expect(await page.getByTestId('layer-header').textContent()).toContain(xss(0));
+    await page.getByTestId('layer-matrix').locator('[data-technique="T1059"]').click();
+    expect(await page.getByTestId('layer-comment').textContent()).toBe(xss(2));
+    expect(await page.getByTestId('layer-detail').textContent()).toContain('javascript:alert(1)');
+    await inert();
+    await page.getByTestId('expand-subs').check();
+    await page.getByTestId('layer-matrix').locator(`[data-technique="${XSS_TECHNIQUE}"]`).click();
+    expect(await page.getByTestId('layer-comment').textContent()).toBe(XSS.join('\n'));
+    await inert();
+    // A hostile invalid layer: refused, its problems quoted as text.
+    const bad = { name: xss(0), versions: { layer: xss(1) }, domain: xss(2), techniques: [{ techniqueID: xss(3), color: 'red;background:url(http://evil.example/x)', tactic: xss(4) }], legendItems: [{ label: xss(5), color: 'url(javascript:alert(1))' }] };
+    await page.getByTestId('layer-file').setInputFiles({ name: 'bad.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(bad)) });
+    await page.getByTestId('layer-problems').waitFor();
+    expect(await page.getByTestId('layer-problems').textContent()).toContain('evil.example');
+    await inert();
+  });
+
   it('operations: ingest health, detectors, policy and the audit log', async () => {
     await page.getByRole('link', { name: 'Operations' }).click();
     await page.getByTestId('ingest').locator('tbody tr').first().waitFor();
     expect(await page.getByTestId('ingest').textContent()).toContain('api');
+    await page.getByTestId('sigma-status').waitFor();
+    expect(await page.getByTestId('sigma-status').textContent()).toMatch(/[1-9]\d* rejected/);
+    expect(await page.getByTestId('rule-problems').textContent()).toContain('xss_broken.yml');
+    await expect.poll(async () => page.getByTestId('detectors').textContent(), { timeout: 30_000 }).toContain(`Web shell ${xss(0)}`);
     if ((await s.api('GET', '/api/v1/audit?limit=1')).status === 200) {
       await page.getByTestId('audit').waitFor();
       await expect.poll(async () => page.getByTestId('audit').textContent()).toContain('<img src=x onerror=alert(1)>');

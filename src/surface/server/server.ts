@@ -7,7 +7,12 @@
  *   2. ingest-phase services (syslog listeners) stop accepting and settle;
  *   3. the pipeline refuses new work and flushes everything accepted to the store;
  *   4. process-phase services (consumers of stored events) stop;
- *   5. the store is closed.
+ *   5. the bus (scaled-out roles) and the store are closed.
+ *
+ * `cluster.role` (src/app/roles.ts, docs/deployment.md) selects what runs: `all` (default: ingest,
+ * API and the engine in this process), `ingest` (ingest + API; committed batches are published to
+ * the bus before they are acknowledged) or `engine` (a worker: health and metrics routes only, the
+ * engine fed by the bus).
  */
 import type { FastifyInstance } from 'fastify';
 import type { GarrisonConfig } from '../../core/config.js';
@@ -20,6 +25,10 @@ import { createPipeline, DEFAULT_MAX_EVENT_BYTES } from '../../ingest/pipeline.j
 import type { IngestSink } from '../../ingest/sink.js';
 import type { Store } from '../../store/port.js';
 import { defaultStorePath, openStore } from '../../store/index.js';
+import { openBus, type Bus } from '../../bus/index.js';
+import { attachClusterBus, checkDeployment, planRole, redactUrl } from '../../app/roles.js';
+import { publishingStore } from '../../app/event-feed.js';
+import { markInjectedStore } from '../../app/service.js';
 import { buildApp } from './app.js';
 import { loadTokens } from './auth.js';
 import type { RouteModule, ServerContext, ServerService, ServiceFactory } from './context.js';
@@ -32,8 +41,10 @@ export interface StartOptions {
   logger?: Logger;
   /** Called once with tokens generated on first run (the serve command prints them). */
   announceTokens?: (t: { api?: string; hec?: string }) => void;
-  /** Replaces the store (tests); default: the configured SQLite file. */
+  /** Replaces the store (tests); default: the configured store (SQLite file or PostgreSQL). */
   store?: Store;
+  /** Replaces the bus of the scaled-out roles (tests sharing one in-process bus); default: opened from `bus:`. Not closed by the server. */
+  bus?: Bus;
   routes?: readonly RouteModule[];
   services?: readonly ServiceFactory[];
   /** prom-client default process metrics (off in tests that start many servers). */
@@ -49,14 +60,24 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** `<dataDir>/garrison.db` unless store.file is set. */
+/** `<dataDir>/garrison.db` unless store.file is set (the SQLite store; '' for PostgreSQL). */
 export function storeFile(config: GarrisonConfig): string {
-  return config.store.file ?? defaultStorePath(config.dataDir);
+  return config.store.kind === 'sqlite' ? (config.store.file ?? defaultStorePath(config.dataDir)) : '';
 }
 
-/** The embedded SQLite store at storeFile(), with the store.* settings. */
+/** Where the store is, for logs and the console: the SQLite file, or the PostgreSQL URL (password hidden) and schema. */
+export function describeStore(config: GarrisonConfig): string {
+  const s = config.store;
+  return s.kind === 'sqlite' ? storeFile(config) : `postgres ${redactUrl(s.url)} schema ${s.schema}`;
+}
+
+/** The configured store: the embedded SQLite file at storeFile() with the store.* settings, or PostgreSQL. */
 export function openConfiguredStore(config: GarrisonConfig): Store {
   const s = config.store;
+  if (s.kind === 'postgres') {
+    const { kind: _k, ...pg } = s;
+    return openStore({ kind: 'postgres', ...pg });
+  }
   return openStore({
     kind: 'sqlite',
     file: storeFile(config),
@@ -70,12 +91,31 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const config = opts.config;
   const logger = opts.logger ?? createLogger({ level: config.logging.level });
   const log = logger.child({ component: 'server' });
+  const plan = planRole(config);
+  checkDeployment(config, { store: !!opts.store, bus: !!opts.bus });
   const store = opts.store ?? openConfiguredStore(config);
-  await store.init();
+  try {
+    await store.init();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  // The split roles talk over the bus; role all calls the stages directly and opens none.
+  let bus: Bus | undefined = opts.bus;
+  const ownBus = !bus && plan.needsBus;
+  if (ownBus) {
+    try {
+      bus = await openBus(config.bus);
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      throw e;
+    }
+  }
 
   const metrics = new ServerMetrics({ defaultMetrics: opts.defaultMetrics });
   const pipeline = createPipeline({
-    store,
+    // Role ingest: a batch is acknowledged once committed and published to the engine workers.
+    store: plan.publishEvents && bus ? publishingStore(store, bus, { eventsPerMessage: config.cluster.eventsPerMessage }) : store,
     maxQueuedEvents: config.ingest.maxQueuedEvents,
     maxQueuedBytes: config.ingest.maxQueuedBytes,
     maxEventBytes: Math.max(DEFAULT_MAX_EVENT_BYTES, config.hec.maxEventBytes, config.api.maxEventBytes),
@@ -89,9 +129,11 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
   let tokens;
   try {
-    tokens = loadTokens(config);
+    // An engine worker serves no authenticated route: it never generates tokens.
+    tokens = loadTokens(plan.api ? config : { ...config, auth: { ...config.auth, generateOnFirstRun: false } });
   } catch (e) {
     await pipeline.close();
+    if (ownBus) await bus?.close().catch(() => undefined);
     await store.close();
     throw e;
   }
@@ -155,6 +197,8 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     },
     serviceStates: () => running.map((s) => ({ name: s.name, ready: s.ready ? s.ready() : true })),
   };
+  if (bus) attachClusterBus(ctx, bus);
+  if (opts.store) markInjectedStore(ctx);
 
   let app: FastifyInstance | undefined;
   const stopAll = async (): Promise<void> => {
@@ -173,15 +217,18 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     if (pool) await attempt('HEC workers', () => pool.close());
     await attempt('pipeline flush', () => pipeline.close());
     for (const s of [...running].reverse()) if (s.phase === 'process') await attempt(`stop ${s.name}`, () => s.stop());
+    if (ownBus && bus) await attempt('bus close', () => bus!.close());
     await attempt('store close', () => store.close());
     if (errors.length) throw toGarrisonError(errors[0]);
   };
 
   try {
-    app = await buildApp(ctx, opts.routes ?? ROUTES);
+    const routes = opts.routes ?? ROUTES;
+    app = await buildApp(ctx, plan.routes ? routes.filter((r) => plan.routes!.includes(r.name)) : routes);
     for (const f of opts.services ?? SERVICES) {
       const made = f(ctx);
       for (const s of made === undefined ? [] : Array.isArray(made) ? made : [made]) {
+        if (plan.skipServices.includes(s.name)) continue;
         await s.start(ctx);
         running.push(s);
         log.info({ service: s.name }, 'service started');
@@ -197,7 +244,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const port = typeof addr === 'object' && addr ? addr.port : config.server.port;
   const host = config.server.host.includes(':') ? `[${config.server.host}]` : config.server.host;
   const url = `http://${host}:${port}`;
-  log.info({ url, store: opts.store ? 'custom' : storeFile(config) }, 'garrison server listening');
+  log.info({ url, role: plan.role, node: plan.node, store: opts.store ? 'custom' : describeStore(config), bus: bus ? bus.kind : 'none' }, 'garrison server listening');
 
   let closing: Promise<void> | undefined;
   return {
