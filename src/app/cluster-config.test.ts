@@ -67,6 +67,10 @@ describe('store, bus and cluster configuration', () => {
     const c = loadConfig({ file: f, env: { GARRISON_STORE_URL: 'sqlite:other.db' }, cwd: dir }).config;
     expect(c.store).toEqual({ kind: 'sqlite', file: join(dir, 'other.db'), cacheMb: 32 });
     expect(loadConfig({ file: f, env: { GARRISON_BUS_URL: 'memory' }, cwd: dir }).config.bus).toMatchObject({ kind: 'memory', maxPending: 10 });
+    // The schema and stream apply to the section the URL selected, wherever the URL came from.
+    const d = loadConfig({ env: { GARRISON_STORE_SCHEMA: 's2', GARRISON_BUS_STREAM: 'S2' }, cwd: dir, overrides: { storeUrl: 'postgres://u@h/d', busUrl: 'nats://n:4222' } }).config;
+    expect(d.store).toMatchObject({ kind: 'postgres', schema: 's2' });
+    expect(d.bus).toMatchObject({ kind: 'nats', stream: 'S2' });
   });
 
   it('lists every problem of the new sections with where it came from, never echoing a password', () => {

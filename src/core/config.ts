@@ -375,15 +375,17 @@ export function loadConfig(opts: LoadConfigOptions = {}): LoadedConfig {
     else section('bus', r, origin);
   };
   const envOrigin = (k: string): Origin => ({ file: `env ${k}`, label: `env ${k}` });
-  if (env.GARRISON_STORE_URL) applyStoreUrl(env.GARRISON_STORE_URL, envOrigin('GARRISON_STORE_URL'));
+  const o = opts.overrides ?? {};
+  // The URL (flag over environment) picks the kind first; GARRISON_STORE_SCHEMA / _BUS_STREAM then
+  // set a field of whatever section results.
+  if (o.storeUrl !== undefined) applyStoreUrl(o.storeUrl, { file: '--store-url', label: '--store-url' });
+  else if (env.GARRISON_STORE_URL) applyStoreUrl(env.GARRISON_STORE_URL, envOrigin('GARRISON_STORE_URL'));
+  if (o.busUrl !== undefined) applyBusUrl(o.busUrl, { file: '--bus-url', label: '--bus-url' });
+  else if (env.GARRISON_BUS_URL) applyBusUrl(env.GARRISON_BUS_URL, envOrigin('GARRISON_BUS_URL'));
   if (env.GARRISON_STORE_SCHEMA) set(['store', 'schema'], env.GARRISON_STORE_SCHEMA, envOrigin('GARRISON_STORE_SCHEMA'));
-  if (env.GARRISON_BUS_URL) applyBusUrl(env.GARRISON_BUS_URL, envOrigin('GARRISON_BUS_URL'));
   if (env.GARRISON_BUS_STREAM) set(['bus', 'stream'], env.GARRISON_BUS_STREAM, envOrigin('GARRISON_BUS_STREAM'));
   if (env.GARRISON_ROLE) set(['cluster', 'role'], env.GARRISON_ROLE, envOrigin('GARRISON_ROLE'));
   if (env.GARRISON_NODE) set(['cluster', 'node'], env.GARRISON_NODE, envOrigin('GARRISON_NODE'));
-  const o = opts.overrides ?? {};
-  if (o.storeUrl !== undefined) applyStoreUrl(o.storeUrl, { file: '--store-url', label: '--store-url' });
-  if (o.busUrl !== undefined) applyBusUrl(o.busUrl, { file: '--bus-url', label: '--bus-url' });
   if (o.role !== undefined) set(['cluster', 'role'], o.role, { file: '--role', label: '--role' });
   if (o.node !== undefined) set(['cluster', 'node'], o.node, { file: '--node', label: '--node' });
   if (o.dataDir !== undefined) set(['dataDir'], o.dataDir, { file: '--data', label: '--data' });

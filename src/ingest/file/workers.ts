@@ -8,8 +8,8 @@
  * worker.ts) and are turned into events registered in `preParsed` (the pipeline, built with
  * `parse: parseWithPreParsed()`, uses them instead of normalizing again) and in the SQLite
  * store's `preEncoded` map, so the store writes the worker's envelope/fields JSON instead of
- * serialising them again. A worker that dies fails its in-flight batches with INTERNAL (the file
- * fails, nothing is lost silently) and is replaced.
+ * serialising them again. A worker that dies is replaced, and its in-flight batches are
+ * normalized inline by the pipeline (slower, same result).
  */
 import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, GarrisonError, type ErrorCode, type ErrorLocation } from '../../core/errors.js';
@@ -55,11 +55,19 @@ export type NormalizeReply =
     }
   | { id: number; ok: false; message: string };
 
-const WORKER_YOUNG_GEN_MB = 48;
+const WORKER_YOUNG_GEN_MB = 32;
+const WORKER_OLD_GEN_MB = 128;
+/**
+ * Text sent to a worker per message (characters): larger batches go in several messages; a
+ * single record larger than this is left to the pipeline to normalize inline.
+ */
+export const MAX_WORKER_BATCH_CHARS = 8 * 1024 * 1024;
 
 function startWorker(): Worker {
-  // A bounded young generation keeps the worker's heap (and the process RSS) in check.
-  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GEN_MB, maxOldGenerationSizeMb: Number(process.env.FBOLD ?? 0) || undefined };
+  // A bounded heap keeps the worker (and the process RSS) in check; batches over
+  // MAX_WORKER_BATCH_CHARS are normalized inline instead, so a batch of huge records cannot
+  // exhaust it (and if a worker dies anyway, its batches fall back to inline normalization).
+  const resourceLimits = { maxYoungGenerationSizeMb: WORKER_YOUNG_GEN_MB, maxOldGenerationSizeMb: WORKER_OLD_GEN_MB };
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { resourceLimits });
   // From sources (tests, tsx): register tsx inside the worker (Node 20 does not pass --import on).
   const entry = new URL('./worker.ts', import.meta.url).href;
@@ -137,7 +145,10 @@ export class FileNormalizerPool {
   private seq = 0;
   private closed = false;
 
-  constructor(size: number) {
+  constructor(
+    size: number,
+    private readonly onError: (e: unknown) => void = () => undefined,
+  ) {
     for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
   }
 
@@ -173,6 +184,36 @@ export class FileNormalizerPool {
    */
   async normalize(records: RawRecord[]): Promise<void> {
     if (this.closed) throw new GarrisonError('SHUTTING_DOWN', 'the file-ingest worker pool is closed');
+    let part: RawRecord[] = [];
+    let chars = 0;
+    const send = async (): Promise<void> => {
+      if (part.length === 0) return;
+      const p = part;
+      part = [];
+      chars = 0;
+      try {
+        await this.normalizeInWorker(p);
+      } catch (e) {
+        // The worker died (out of memory, crash): the pipeline normalizes these records itself.
+        this.failures++;
+        this.onError(e);
+      }
+    };
+    for (const r of records) {
+      // Objects (CloudTrail records) are counted by a rough size; huge ones stay inline.
+      const n = typeof r.data === 'string' ? r.data.length : 1024;
+      if (n > MAX_WORKER_BATCH_CHARS) continue;
+      if (chars + n > MAX_WORKER_BATCH_CHARS) await send();
+      part.push(r);
+      chars += n;
+    }
+    await send();
+  }
+
+  /** Batches the workers failed on (normalized inline instead). */
+  failures = 0;
+
+  private async normalizeInWorker(records: RawRecord[]): Promise<void> {
     let slot = this.slots[0];
     for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
     const id = this.seq++;

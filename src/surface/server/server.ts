@@ -15,6 +15,7 @@
  * engine fed by the bus).
  */
 import type { FastifyInstance } from 'fastify';
+import { Counter, Histogram } from 'prom-client';
 import type { GarrisonConfig } from '../../core/config.js';
 import { toGarrisonError } from '../../core/errors.js';
 import { createLogger, type Logger } from '../../core/logger.js';
@@ -113,9 +114,26 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
 
   const metrics = new ServerMetrics({ defaultMetrics: opts.defaultMetrics });
+  // Role ingest: handing committed batches to the engine workers.
+  const publishSeconds = new Histogram({
+    name: 'garrison_bus_publish_seconds',
+    help: 'Time to publish one committed batch of stored events to the bus (role ingest; inside the acknowledgement path).',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: plan.publishEvents ? [metrics.registry] : [],
+  });
+  const publishedMessages = new Counter({ name: 'garrison_bus_published_messages_total', help: 'Bus messages of stored events published (role ingest).', registers: plan.publishEvents ? [metrics.registry] : [] });
   const pipeline = createPipeline({
     // Role ingest: a batch is acknowledged once committed and published to the engine workers.
-    store: plan.publishEvents && bus ? publishingStore(store, bus, { eventsPerMessage: config.cluster.eventsPerMessage }) : store,
+    store:
+      plan.publishEvents && bus
+        ? publishingStore(store, bus, {
+            eventsPerMessage: config.cluster.eventsPerMessage,
+            onPublish: (i) => {
+              publishSeconds.observe(i.ms / 1000);
+              publishedMessages.inc(i.messages);
+            },
+          })
+        : store,
     maxQueuedEvents: config.ingest.maxQueuedEvents,
     maxQueuedBytes: config.ingest.maxQueuedBytes,
     maxEventBytes: Math.max(DEFAULT_MAX_EVENT_BYTES, config.hec.maxEventBytes, config.api.maxEventBytes),

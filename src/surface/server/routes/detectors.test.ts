@@ -106,3 +106,32 @@ describe('GET /api/v1/detectors/status', () => {
     expect(r.status).toBe(401);
   });
 });
+
+describe('GET /api/v1/detectors/status with the engine running in the server', () => {
+  let s: TestServer;
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it("reports the engine as running and the baselines from its checkpoints as events arrive", async () => {
+    s = await startTestServer({ engine: { checkpointMs: 100, sigma: { builtin: true }, baselines: { config: { models: { rarity: { learningMs: 60_000 } } } } } });
+    const t = Date.now() - 3600_000;
+    const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ '@timestamp': new Date(t + i * 10 * 60_000).toISOString(), hostname: 'ws-9', User: 'CORP\\bob', EventID: 1, Image: `C:\\Windows\\System32\\tool${i % 3}.exe`, ParentImage: 'C:\\Windows\\explorer.exe', CommandLine: `tool${i % 3}.exe /q` }));
+    expect((await s.api('POST', '/api/v1/events', lines.join('\n'), { 'content-type': 'application/x-ndjson' })).status).toBe(200);
+    const { DetectorStatusService } = await import('../detectors-status.js');
+    let st: DetectorStatus | undefined;
+    for (let i = 0; i < 100; i++) {
+      st = await new DetectorStatusService(s.ctx).status();
+      if (st.baselines.source === 'store' && st.baselines.models.find((m) => m.name === 'rarity')?.state !== 'not-started') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(st!.engine).toMatchObject({ enabled: true, running: true, ready: true });
+    expect(st!.engine.checkpoint?.position).toBeGreaterThan(0);
+    expect(st!.sigma.rules).toBeGreaterThan(10);
+    expect(st!.sigma.problemCount).toBe(0);
+    const rarity = st!.baselines.models.find((m) => m.name === 'rarity')!;
+    expect(rarity.tenants[0].startedAt).toBe(t);
+    expect(rarity.state).toBe('ready'); // 1 minute of learning, 3 h 10 min of events
+    expect(rarity.entities).toBeGreaterThan(0);
+  });
+});
