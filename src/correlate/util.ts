@@ -1,79 +1,17 @@
 /** Small building blocks of the correlation area: a bounded LRU map, hashing, safe text. */
 import { createHash } from 'node:crypto';
+import { LruMap } from '../core/lru.js';
 
 /**
- * A bounded map with approximately least-recently-used eviction ("hashlru"): entries live in a
- * young and an old generation of plain Maps; when the young one reaches half the cap it becomes
- * the old one and the previous old generation is dropped whole (`onEvict` sees each entry). A
- * hit in the old generation promotes the entry. At most `cap` entries are held; every operation
- * is one or two Map look-ups (no delete-and-reinsert churn per access).
+ * The shared bounded LRU map (src/core/lru.ts) with the correlator's names: `get` reads and
+ * promotes, `peek` reads without promoting.
  */
-export class Lru<K, V> {
-  private young = new Map<K, V>();
-  private old = new Map<K, V>();
-  private readonly half: number;
-  evictions = 0;
-  constructor(
-    public readonly cap: number,
-    private readonly onEvict?: (k: K, v: V) => void,
-  ) {
-    this.half = Math.max(1, Math.ceil(cap / 2));
+export class Lru<K, V> extends LruMap<K, V> {
+  override get(k: K): V | undefined {
+    return this.touch(k);
   }
-  get size(): number {
-    return this.young.size + this.old.size;
-  }
-  /** Reads without changing recency. */
-  peek(k: K): V | undefined {
-    const v = this.young.get(k);
-    return v !== undefined ? v : this.old.get(k);
-  }
-  /** Reads and marks as recently used. */
-  get(k: K): V | undefined {
-    const v = this.young.get(k);
-    if (v !== undefined) return v;
-    const o = this.old.get(k);
-    if (o !== undefined) {
-      this.old.delete(k);
-      this.put(k, o);
-    }
-    return o;
-  }
-  has(k: K): boolean {
-    return this.young.has(k) || this.old.has(k);
-  }
-  set(k: K, v: V): void {
-    if (this.young.has(k)) this.young.set(k, v);
-    else {
-      this.old.delete(k);
-      this.put(k, v);
-    }
-  }
-  private put(k: K, v: V): void {
-    this.young.set(k, v);
-    if (this.young.size >= this.half) {
-      const dropped = this.old;
-      this.old = this.young;
-      this.young = new Map();
-      this.evictions += dropped.size;
-      if (this.onEvict) for (const [dk, dv] of dropped) this.onEvict(dk, dv);
-    }
-  }
-  delete(k: K): boolean {
-    const a = this.young.delete(k);
-    const b = this.old.delete(k);
-    return a || b;
-  }
-  clear(): void {
-    this.young.clear();
-    this.old.clear();
-  }
-  *keys(): IterableIterator<K> {
-    yield* this.old.keys();
-    yield* this.young.keys();
-  }
-  *entries(): IterableIterator<[K, V]> {
-    yield* this.old.entries();
-    yield* this.young.entries();
+  override peek(k: K): V | undefined {
+    return super.get(k);
   }
 }
 
