@@ -19,7 +19,6 @@ import type { StoredRecord } from '../../src/store/port.js';
 import { saveToStore } from '../../src/baseline/persist.js';
 import { BaselineStage } from '../../src/baseline/stage.js';
 import { consoleAuth } from '../../src/surface/server/auth.js';
-import { coverageService } from '../../src/surface/server/routes/coverage.js';
 import { startTestServer, type TestServer } from '../../src/surface/server/test-helpers.js';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,8 +64,6 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
   const rulesDir = mkdtempSync(join(tmpdir(), 'garrison-e2e-rules-'));
   // The engine is off: the scenario is seeded, and the API's responder then comes from GARRISON_CONNECTORS.
   const s = await startTestServer({ store: { fts: 'off' }, engine: { enabled: false, sigma: { rulePaths: [rulesDir] } } });
-  // The coverage service (src/coverage) reads the built-in pack only; give it the same extra directory.
-  Object.assign(coverageService(s.ctx).opts, { rulePaths: [rulesDir] });
   const users = consoleAuth(s.ctx).users;
   await users.add('rita', 'responder', PASSWORD);
   await users.add('vince', 'viewer', PASSWORD);

@@ -9,7 +9,12 @@ import type { ServerContext, RouteModule } from '../context.js';
 const services = new WeakMap<ServerContext, CoverageService>();
 export function coverageService(ctx: ServerContext): CoverageService {
   let s = services.get(ctx);
-  if (!s) services.set(ctx, (s = new CoverageService(ctx.store)));
+  if (!s) {
+    // The same rules the engine runs: its built-in switch, extra directories and Sigma config.
+    const sigma = ctx.config.engine.sigma;
+    s = new CoverageService(ctx.store, { builtin: sigma.builtin, rulePaths: sigma.rulePaths, sigmaConfig: sigma.rules });
+    services.set(ctx, s);
+  }
   return s;
 }
 
