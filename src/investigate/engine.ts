@@ -203,7 +203,9 @@ export function createInvestigator(opts: InvestigatorOptions): Investigator {
     if (prevVerdict !== verdict.verdict) {
       await store.appendAudit({ time: t, actor: 'system:investigate', action: 'incident.verdict', target: incidentId, doc: { investigation: id, verdict: verdict.verdict, confidence: verdict.confidence, score: verdict.score, from: prevVerdict ?? null, status } });
     }
-    if (verdict.verdict === 'malicious' && opts.next && !cur.analystVerdict) await opts.next.onVerdict(updated, verdict);
+    // Malicious and suspicious verdicts go to response: its policy decides what runs at once and what
+    // waits, prepared, for a person's approval (a suspicious incident is reviewed by a person anyway).
+    if (verdict.verdict !== 'benign' && opts.next && !cur.analystVerdict) await opts.next.onVerdict(updated, verdict);
     return { investigation: doc, verdict, incident: updated };
   }
 

@@ -247,14 +247,16 @@ describe('responder', () => {
     expect(mem.state.has('isolate_host|host:nw-ws-21')).toBe(true);
   });
 
-  it('benign verdicts and protected entities produce no action; suspicious only suggestions', async () => {
+  it('benign verdicts and protected entities produce no action; suspicious ones wait for approval or are only suggested', async () => {
     make(parsePolicy((await import('node:fs')).readFileSync(loadPolicyFile().file, 'utf8').replace('hosts: []', 'hosts: [NW-WS-30]')));
     expect(await r.respond(incident('inc-16', [ws('NW-WS-31', '10.20.0.31')]), verdict('benign', 0.9))).toEqual([]);
     expect(await r.respond(incident('inc-17', [ws('NW-WS-30', '10.20.0.30')]), verdict('malicious', 0.99))).toEqual([]);
     const skip = await ts.store.listAudit({ target: 'inc-17' });
     expect(skip.some((e) => e.action === 'action.skip' && String(e.doc.reason).includes('protect'))).toBe(true);
-    const [s] = await r.respond(incident('inc-18', [ws('NW-WS-32', '10.20.0.32')]), verdict('suspicious', 0.6));
+    const [s] = await r.respond(incident('inc-18', [ws('NW-WS-32', '10.20.0.32')]), verdict('suspicious', 0.5));
     expect(s!.status).toBe('suggested');
+    const [pending] = await r.respond(incident('inc-18b', [ws('NW-WS-33', '10.20.0.33')]), verdict('suspicious', 0.8));
+    expect([pending!.status, pending!.mode, pending!.policy.rule]).toEqual(['pending_approval', 'approval', 'suspicious-needs-approval']);
     expect((await r.approve(s!.id, 'user:alice', 'contain anyway')).status).toBe('active');
   });
 

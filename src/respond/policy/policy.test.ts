@@ -74,7 +74,8 @@ describe('policy evaluation (default policy)', () => {
     expect(evaluate(p, host('ws1', { criticality: 'low' }, 0.5))).toMatchObject({ mode: 'approval', rule: 'host-actions-other' });
     expect(evaluate(p, host('app', { criticality: 'high' }))).toMatchObject({ mode: 'approval', approvals: 1 });
     expect(evaluate(p, host('unknown', undefined))).toMatchObject({ mode: 'approval' });
-    expect(evaluate(p, host('ws1', { criticality: 'low' }, 0.99, 'suspicious'))).toMatchObject({ mode: 'suggest', rule: 'suspicious-only-suggest' });
+    expect(evaluate(p, host('ws1', { criticality: 'low' }, 0.99, 'suspicious'))).toMatchObject({ mode: 'approval', approvals: 1, rule: 'suspicious-needs-approval' });
+    expect(evaluate(p, host('ws1', { criticality: 'low' }, 0.5, 'suspicious'))).toMatchObject({ mode: 'suggest', rule: 'suspicious-only-suggest' });
   });
   it('domain controllers and crown jewels need two approvals', () => {
     expect(evaluate(p, host('dc', { criticality: 'critical', tags: ['domain_controller'] }))).toMatchObject({ mode: 'approval', approvals: 2, rule: 'domain-controllers' });
