@@ -7,8 +7,8 @@
  * ~600 bytes, ingests it into a fresh SQLite store through the same code path as
  * `garrison ingest` (runFileIngest → ingestPaths → pipeline → store), and prints events/s stored,
  * peak RSS, and the ratio to plain `JSON.parse` of every line of the same file measured in the
- * same run. `--workers N` sets the normalizing worker threads (default: as `garrison ingest`, 1;
- * 0 = normalize on the main thread). `--profile-parse` also times the normalize step alone (parseRecord over the lines);
+ * same run. `--workers N` sets the normalizing worker threads (default: as `garrison ingest`,
+ * DEFAULT_FILE_WORKERS = 0 = normalize on the main thread). `--profile-parse` also times the normalize step alone (parseRecord over the lines);
  * `--split` times the store alone (appendEvents of 100k pre-normalized events) for attribution.
  */
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -194,7 +194,7 @@ try {
   const secs = summary.elapsedMs / 1000;
   const rate = summary.stored / secs;
   const peakRss = process.resourceUsage().maxRSS * 1024;
-  console.log(`ingest (garrison ingest path, fts=${fts}, workers=${workers ?? DEFAULT_FILE_WORKERS}): stored ${summary.stored}/${N}, rejected ${summary.rejected}, ${secs.toFixed(1)} s to commit, ${total.toFixed(1)} s including store close`);
+  console.log(`ingest (garrison ingest path, fts=${fts}, workers=${workers ?? process.env.GARRISON_INGEST_WORKERS ?? DEFAULT_FILE_WORKERS}): stored ${summary.stored}/${N}, rejected ${summary.rejected}, ${secs.toFixed(1)} s to commit, ${total.toFixed(1)} s including store close`);
   console.log(`RESULT events/s stored: ${Math.round(rate)}`);
   const mainCpu = cpu1.main - cpu0.main;
   const procCpu = cpu1.process - cpu0.process;

@@ -173,6 +173,21 @@ describe('stored events on the bus', () => {
   });
 });
 
+describe('role all', () => {
+  it('the in-process engine announces incident changes on the live hub (consoles update without waiting for the poll)', async () => {
+    const changes: LiveChange[] = [];
+    cleanup.push(liveHub.subscribe((ch) => changes.push(ch)));
+    const srv = await startServer({ config: cfg(tmp(), { store: { fts: 'off' } }), logger: silentLogger(), defaultMetrics: false });
+    cleanup.push(() => srv.close());
+    const res = await fetch(`${srv.url}/services/collector/event`, { method: 'POST', body: hecBody(0, 20, { reconEvery: 10, tag: 'all' }).body, headers: { authorization: `Splunk ${HEC}` } });
+    expect(res.status).toBe(200);
+    const ch = await waitFor(() => changes.find((c) => c.kind === 'incident'), 20_000, 'incident change');
+    expect(typeof ch.payload.id).toBe('string');
+    expect(await srv.ctx.store.getRecord('incidents', ch.payload.id as string)).toBeDefined();
+    await waitFor(() => changes.some((c) => c.kind === 'investigation' && c.payload.id === ch.payload.id), 20_000, 'verdict change');
+  });
+});
+
 describe('ingest and engine roles in one process (shared store and memory bus)', () => {
   async function cluster(): Promise<{ store: Store; bus: MemoryBus; start: (role: 'ingest' | 'engine', node: string) => Promise<RunningServer> }> {
     const dir = tmp();

@@ -48,3 +48,13 @@ describe('FileNormalizerPool', () => {
     for (const r of mid) expect(preParsed.get(r)).toMatchObject({ ok: true, event: { fields: { n: JSON.parse(r.data as string).n } } });
   });
 });
+
+describe('GARRISON_INGEST_WORKERS', () => {
+  it('is validated: 0–8, unset means the default', async () => {
+    const { workersFromEnv } = await import('./run.js');
+    expect(workersFromEnv({})).toBeUndefined();
+    expect(workersFromEnv({ GARRISON_INGEST_WORKERS: '2' })).toBe(2);
+    expect(() => workersFromEnv({ GARRISON_INGEST_WORKERS: '9' })).toThrow(/0 to 8/);
+    expect(() => workersFromEnv({ GARRISON_INGEST_WORKERS: 'x' })).toThrow(/0 to 8/);
+  });
+});

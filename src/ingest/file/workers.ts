@@ -55,13 +55,13 @@ export type NormalizeReply =
     }
   | { id: number; ok: false; message: string };
 
-const WORKER_YOUNG_GEN_MB = 16;
-const WORKER_OLD_GEN_MB = 64;
+const WORKER_YOUNG_GEN_MB = 32;
+const WORKER_OLD_GEN_MB = 128;
 /**
  * Text sent to a worker per message (characters): larger batches go in several messages; a
  * single record larger than this is left to the pipeline to normalize inline.
  */
-export const MAX_WORKER_BATCH_CHARS = 4 * 1024 * 1024;
+export const MAX_WORKER_BATCH_CHARS = 8 * 1024 * 1024;
 
 function startWorker(): Worker {
   // A bounded heap keeps the worker (and the process RSS) in check; batches over
