@@ -16,6 +16,7 @@ import { startServer, type RunningServer } from '../surface/server/server.js';
 import { consumeStoredEvents, publishingStore, RecentIds, storedEventMessages, type StoredEventsMessage } from './event-feed.js';
 import { checkDeployment, planRole, redactUrl } from './roles.js';
 import { COMSVCS_RULE, hecBody } from './scaleout-testkit.js';
+import { liveEngine } from './service.js';
 
 const API = 'roles-test-api-token-0123456789';
 const HEC = '21111111-2222-3333-4444-555555555555';
@@ -185,6 +186,10 @@ describe('role all', () => {
     expect(typeof ch.payload.id).toBe('string');
     expect(await srv.ctx.store.getRecord('incidents', ch.payload.id as string)).toBeDefined();
     await waitFor(() => changes.some((c) => c.kind === 'investigation' && c.payload.id === ch.payload.id), 20_000, 'verdict change');
+    // The running engine is reachable for read-only status (operations page), and gone after shutdown.
+    expect(liveEngine(srv.ctx.store)?.status().events).toBeGreaterThan(0);
+    await srv.close();
+    expect(liveEngine(srv.ctx.store)).toBeUndefined();
   });
 });
 

@@ -31,6 +31,7 @@ import type { Logger } from '../core/logger.js';
 import { TOPICS, type IncidentChange } from '../core/stages.js';
 import { publishingIncidentConsumer, publishingVerdictConsumer } from '../bus/bridge.js';
 import type { Bus, BusMessage, Subscription } from '../bus/port.js';
+import type { Store } from '../store/port.js';
 import type { ActionDoc } from '../respond/types.js';
 import type { ServerContext, ServerService, ServiceFactory } from '../surface/server/context.js';
 import { publishChange } from '../surface/server/live.js';
@@ -227,7 +228,7 @@ function makeEngineService(ctx: ServerContext, extra: Extra): ServerService | un
 
   const build = (c: ServerContext, bus: Bus | undefined): Engine => {
     generation++;
-    return createEngine({
+    const e = createEngine({
       store: c.store,
       config: c.config.engine,
       tenant: c.config.tenant,
@@ -237,9 +238,24 @@ function makeEngineService(ctx: ServerContext, extra: Extra): ServerService | un
       hooks: { stageTime: (stage, s) => stageHist.observe({ stage }, s), ...changeHooks(c.logger.child({ component: 'engine' }), bus) },
       ...extra,
     });
+    RUNNING.set(c.store, e);
+    return e;
   };
 
-  if (plan.engine === 'bus') return workerService(ctx, plan.node, build, (e, a) => ((engine = e), (active = a)), () => engine, dupes);
+  if (plan.engine === 'bus')
+    return workerService(
+      ctx,
+      plan.node,
+      build,
+      (e, a) => {
+        engine = e;
+        active = a;
+        if (e && a) RUNNING.set(ctx.store, e);
+        else RUNNING.delete(ctx.store);
+      },
+      () => engine,
+      dupes,
+    );
 
   let detach: (() => void) | undefined;
   const service: ServerService & { engine: () => Engine | undefined } = {
@@ -262,10 +278,17 @@ function makeEngineService(ctx: ServerContext, extra: Extra): ServerService | un
       detach?.();
       await engine?.stop({ drainMs: Math.min(5_000, Math.floor(ctx.config.server.shutdownTimeoutMs / 3)) });
       active = false;
+      RUNNING.delete(ctx.store);
     },
     ready: () => engine?.ready() ?? false,
   };
   return service;
+}
+
+/** The engine running in this process over a store, for read-only status (detectors, operations page). */
+const RUNNING = new WeakMap<Store, Engine>();
+export function liveEngine(store: Store): Engine | undefined {
+  return RUNNING.get(store);
 }
 
 export type WorkerState = 'starting' | 'standby' | 'active' | 'stopped';

@@ -104,16 +104,9 @@ interface LiveEngine {
   readonly baselines?: BaselineStage;
 }
 
-/** The running engine of `store`, when src/app exports `liveEngine(store)`. */
+/** The engine running in this process over `store` (src/app/service.ts), if any. */
 function liveEngineOf(store: Store): LiveEngine | undefined {
-  const f = (appService as unknown as { liveEngine?: unknown }).liveEngine;
-  if (typeof f !== 'function') return undefined;
-  try {
-    const e = (f as (s: Store) => unknown)(store);
-    return e && typeof (e as LiveEngine).status === 'function' ? (e as LiveEngine) : undefined;
-  } catch {
-    return undefined;
-  }
+  return appService.liveEngine(store);
 }
 
 const MAX_PROBLEMS = 500;

@@ -113,7 +113,7 @@ describe('GET /api/v1/detectors/status with the engine running in the server', (
     await s?.stop();
   });
 
-  it("reports the engine as running and the baselines from its checkpoints as events arrive", async () => {
+  it('reports the running engine and its live baselines as events arrive', async () => {
     s = await startTestServer({ engine: { checkpointMs: 100, sigma: { builtin: true }, baselines: { config: { models: { rarity: { learningMs: 60_000 } } } } } });
     const t = Date.now() - 3600_000;
     const lines = Array.from({ length: 20 }, (_, i) => JSON.stringify({ '@timestamp': new Date(t + i * 10 * 60_000).toISOString(), hostname: 'ws-9', User: 'CORP\\bob', EventID: 1, Image: `C:\\Windows\\System32\\tool${i % 3}.exe`, ParentImage: 'C:\\Windows\\explorer.exe', CommandLine: `tool${i % 3}.exe /q` }));
@@ -122,11 +122,12 @@ describe('GET /api/v1/detectors/status with the engine running in the server', (
     let st: DetectorStatus | undefined;
     for (let i = 0; i < 100; i++) {
       st = await new DetectorStatusService(s.ctx).status();
-      if (st.baselines.source === 'store' && st.baselines.models.find((m) => m.name === 'rarity')?.state !== 'not-started') break;
+      if (st.baselines.models.find((m) => m.name === 'rarity')?.state === 'ready') break;
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(st!.engine).toMatchObject({ enabled: true, running: true, ready: true });
-    expect(st!.engine.checkpoint?.position).toBeGreaterThan(0);
+    // The engine runs in this process: the figures are the live ones, not a checkpoint's.
+    expect(st!.baselines.source).toBe('engine');
     expect(st!.sigma.rules).toBeGreaterThan(10);
     expect(st!.sigma.problemCount).toBe(0);
     const rarity = st!.baselines.models.find((m) => m.name === 'rarity')!;
