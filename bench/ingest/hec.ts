@@ -1,7 +1,7 @@
 /**
  * HEC ingest benchmark (a script, not a test):
  *
- *   node --import tsx bench/ingest/hec.ts [--events 200000] [--batch 500] [--clients 4] [--workers N]
+ *   node --import tsx bench/ingest/hec.ts [--events 200000] [--batch 500] [--clients 4] [--workers N] [--no-engine]
  *   (BENCH_SERVER_NODE_ARGS='--cpu-prof' adds node flags to the server process, for profiling)
  *
  * Starts `garrison serve` as a child process on a fresh data directory (real SQLite file,
@@ -32,6 +32,8 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '4' },
     keep: { type: 'boolean', default: false },
     workers: { type: 'string' },
+    /** Ingest only: the detection engine off (by default `garrison serve` runs it on the same cores). */
+    'no-engine': { type: 'boolean', default: false },
   },
 });
 const N = Number(values.events);
@@ -79,8 +81,11 @@ function reference(): number {
 // ----------------------------------------------------------------------------- server
 const dir = mkdtempSync(join(tmpdir(), 'garrison-bench-hec-'));
 const extra: string[] = [];
-if (values.workers !== undefined) {
-  writeFileSync(join(dir, 'bench.yaml'), `hec:\n  workers: ${Number(values.workers)}\n`);
+const yaml: string[] = [];
+if (values.workers !== undefined) yaml.push(`hec:\n  workers: ${Number(values.workers)}`);
+if (values['no-engine']) yaml.push('engine:\n  enabled: false');
+if (yaml.length) {
+  writeFileSync(join(dir, 'bench.yaml'), yaml.join('\n') + '\n');
   extra.push('--config', join(dir, 'bench.yaml'));
 }
 const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--max-semi-space-size=64', '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data', dir, ...extra], {
@@ -178,7 +183,7 @@ await store.close();
 const ref = reference();
 const rate = acked / secs;
 const mib = (b: number) => (b / 1024 / 1024).toFixed(0);
-console.log(`HEC ingest over loopback: ${N} events (~${avgEvent} B each), batches of ${BATCH}, ${CLIENTS} clients, hec.workers ${values.workers ?? 'default (0 = inline)'}`);
+console.log(`HEC ingest over loopback: ${N} events (~${avgEvent} B each), batches of ${BATCH}, ${CLIENTS} clients, hec.workers ${values.workers ?? 'default (0 = inline)'}, detection engine ${values['no-engine'] ? 'off (ingest only)' : 'on (same process)'}`);
 console.log(`  stored:            ${Math.round(rate).toLocaleString('en-US')} events/s (${(totalBytes / secs / 1e6).toFixed(1)} MB/s), ${secs.toFixed(2)} s, 503 retries: ${busy}`);
 console.log(`  in store after:    ${stored} (expected ${N + 600})`);
 console.log(`  server peak RSS:   ${mib(peak)} MiB`);
