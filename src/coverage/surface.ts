@@ -19,6 +19,7 @@ import type { Store } from '../store/port.js';
 import { envelopeOf } from './datasources.js';
 import { familyOf } from './inventory.js';
 import { socMetrics, type SocMetrics } from './metrics.js';
+import { parseDuration, parseTime } from './service.js';
 
 export const SURFACE_STATE_KEY = 'surface/snapshots/v1';
 const MAX_SNAPSHOTS = 400;
@@ -558,4 +559,58 @@ export function renderOutcomeText(r: OutcomeReport, limit = 20): string {
   const notes = [...s.notes, ...o.notes];
   if (notes.length) L.push('', 'NOTES', ...notes.map((n) => `  - ${n}`));
   return L.join('\n') + '\n';
+}
+
+// ------------------------------------------------------------------------------------ the service
+
+/** Query-style options of the API and the CLI. */
+export interface SurfaceQuery {
+  /** Start (ISO 8601, ms epoch, -7d); default `to` minus `window`. */
+  from?: string;
+  /** End; default now. */
+  to?: string;
+  /** Window length when `from` is not given (default 7d). */
+  window?: string;
+  staleAfter?: string;
+  tenant?: string;
+  minutesPerIncident?: number;
+}
+
+/** What the route and the CLI call: resolves the window and the context, then computes. */
+export class SurfaceService {
+  private ctx?: ContextIndex;
+  constructor(
+    readonly store: Store,
+    readonly opts: { context?: ContextIndex | (() => ContextIndex); now?: () => number; maxEvents?: number } = {},
+  ) {}
+
+  context(): ContextIndex {
+    if (!this.ctx) {
+      const c = this.opts.context;
+      this.ctx = typeof c === 'function' ? c() : (c ?? ContextIndex.empty());
+    }
+    return this.ctx;
+  }
+
+  resolve(q: SurfaceQuery): SurfaceOptions & { minutesPerIncident?: number } {
+    const to = q.to ? parseTime(q.to, 'to') : (this.opts.now ?? Date.now)();
+    const from = q.from ? parseTime(q.from, 'from') : to - (q.window ? parseDuration(q.window, 'window') : 7 * DAY);
+    if (from >= to) throw new GarrisonError('COVERAGE_OPTION_INVALID', `'from' (${new Date(from).toISOString()}) must be before 'to' (${new Date(to).toISOString()})`, { location: { field: 'from' } });
+    const m = q.minutesPerIncident;
+    if (m !== undefined && (!Number.isFinite(m) || m < 0 || m > 10_000)) throw new GarrisonError('COVERAGE_OPTION_INVALID', `minutesPerIncident must be between 0 and 10000, got ${m}`, { location: { field: 'minutesPerIncident' } });
+    return { from, to, tenant: q.tenant, context: this.context(), staleAfterMs: q.staleAfter ? parseDuration(q.staleAfter, 'staleAfter') : undefined, maxEvents: this.opts.maxEvents, minutesPerIncident: m };
+  }
+
+  surface(q: SurfaceQuery = {}): Promise<SurfaceReport> {
+    return computeSurface(this.store, this.resolve(q));
+  }
+
+  report(q: SurfaceQuery & { save?: boolean } = {}): Promise<OutcomeReport> {
+    return outcomeReport(this.store, { ...this.resolve(q), save: q.save });
+  }
+
+  async snapshot(q: SurfaceQuery = {}): Promise<{ snapshot: SurfaceSnapshot; delta: SurfaceDelta }> {
+    const r = await this.surface(q);
+    return { snapshot: await saveSurfaceSnapshot(this.store, r), delta: r.delta };
+  }
 }
