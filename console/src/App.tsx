@@ -8,6 +8,7 @@ import { IncidentPage } from './pages/Incident';
 import { Hunt } from './pages/Hunt';
 import { Operations } from './pages/Operations';
 import { Coverage } from './pages/Coverage';
+import { Metrics } from './pages/Metrics';
 
 export function App() {
   const [session, setS] = useState<SessionInfo | null | undefined>(undefined);
@@ -54,6 +55,7 @@ export function App() {
   else if (path === '/hunt') page = <Hunt session={session} />;
   else if (path === '/operations') page = <Operations />;
   else if (path === '/coverage') page = <Coverage />;
+  else if (path === '/outcomes') page = <Metrics />;
   else page = <Queue session={session} />;
   return (
     <div className="app">
@@ -63,6 +65,7 @@ export function App() {
         {nav('/closed', 'Auto-closed', path === '/closed')}
         {nav('/hunt', 'Hunt', path === '/hunt')}
         {nav('/coverage', 'Coverage', path === '/coverage')}
+        {nav('/outcomes', 'Outcomes', path === '/outcomes')}
         {nav('/operations', 'Operations', path === '/operations')}
         <span className="spacer" />
         <span className="who" data-testid="who">

@@ -57,6 +57,7 @@ describe('attack surface from stored telemetry and context', () => {
       zeekConn('10.0.0.20', '198.51.100.1', 443, T0 - 4 * H), // outbound
       sysmon3('WS1', false, '198.51.100.9', '10.0.1.11', 3389, T0 - 5 * H),
       sysmon3('WS1', true, '10.0.1.11', '198.51.100.10', 443, T0 - 5 * H), // outbound
+      sysmon3('WS1', true, '198.51.100.50', '10.0.1.11', 5555, T0 - 5 * H), // initiated locally: not a listening service
       cef('192.0.2.10', '10.0.0.30', 22, 'accept', T0 - 6 * H),
       cef('192.0.2.11', '10.0.0.30', 23, 'deny', T0 - 6 * H), // denied
       // Privileged logons: jdoe (directory) on WS1 and SRV2; adm-bob (naming) on DC1; alice is not privileged.
@@ -152,13 +153,15 @@ describe('attack surface from stored telemetry and context', () => {
       createdAt: T0 - 5 * H, updatedAt: T0 - 4 * H, firstSeen: T0 - 6 * H, lastSeen: T0 - 5 * H, signalIds: [],
       attack: { tactics: [], techniques: [] }, stages: [], entities: [], scoring: [], mergedFrom: [], revision: 1, ...over,
     });
-    const v = (by: string, at: number) => ({ verdict: 'benign' as const, confidence: 0.9, by, decidedAt: at, summary: '', factors: [] });
+    const v = (by: string, at: number) => ({ verdict: 'benign' as const, confidence: 0.9, by, decidedAt: at, summary: '', factors: [], wouldChange: [] });
     const incs = [
-      inc('i1', { verdict: v('garrison', T0 - 5 * H + 60_000) }),
-      inc('i2', { verdict: v('garrison', T0 - 5 * H + 180_000), analystVerdict: v('user:ann', T0 - 4 * H) }),
+      inc('i1', { verdict: v('garrison', T0 - 5 * H + 60_000), signalIds: ['s1', 's2', 's3'] }),
+      inc('i2', { verdict: v('garrison', T0 - 5 * H + 180_000), analystVerdict: v('user:ann', T0 - 4 * H), signalIds: ['s4'] }),
     ];
     await t.store.putRecords('incidents', incs.map((i) => ({ id: i.id, tenant: i.tenant, status: i.status, ref: '', createdAt: i.createdAt, updatedAt: i.updatedAt, doc: i })));
-    const r = await outcomeReport(t.store, { from: T0 - 7 * DAY, to: T0, context, minutesPerIncident: 45 });
+    const r = await outcomeReport(t.store, { from: T0 - 7 * DAY, to: T0, context, minutesPerIncident: 45, minutesPerAlert: 10 });
+    expect(r.alerts).toMatchObject({ signals: 4, triagedWithoutPerson: 3, hoursSaved: 0.5 });
+    expect(r.alerts.assumption).toMatch(/10 analyst minutes/);
     expect(r.operations.incidents.total).toBe(2);
     expect(r.operations.timeToDetect.meanMs).toBe(H);
     expect(r.operations.timeToInvestigate.meanMs).toBe(120_000);
@@ -170,6 +173,20 @@ describe('attack surface from stored telemetry and context', () => {
     expect(text).toMatch(/mean time to detect\s+1\.0h/);
     expect(text).toContain('jdoe [directory]');
     expect(JSON.parse(JSON.stringify(r)).surface.counts.noMfaAccounts).toBe(2);
+  });
+
+  it('renders attacker-written names without control characters', async () => {
+    const s2 = await tempStore();
+    try {
+      await s2.store.appendEvents([logon('WS9', 'adm-\u001b[31mx', 2, T0 - H)]);
+      const r = await outcomeReport(s2.store, { from: T0 - DAY, to: T0 });
+      expect(r.surface.privilegedAccounts[0].account).toBe('adm-\u001b[31mx');
+      const text = renderOutcomeText(r);
+      expect(text).not.toContain('\u001b');
+      expect(text).toContain('adm-?[31mx');
+    } finally {
+      await s2.cleanup();
+    }
   });
 
   it('rejects an empty window', async () => {

@@ -15,6 +15,7 @@
 import { getField, hostKey, type GarrisonEvent } from '../core/event.js';
 import { GarrisonError } from '../core/errors.js';
 import { accountName, ContextIndex } from '../correlate/context.js';
+import type { Incident } from '../core/incident.js';
 import type { Store } from '../store/port.js';
 import { envelopeOf } from './datasources.js';
 import { familyOf } from './inventory.js';
@@ -489,14 +490,32 @@ export interface OutcomeReport {
   window: { from: number; to: number };
   surface: SurfaceReport;
   operations: SocMetrics;
+  /** The alert view of the same saving: signals folded into incidents nobody had to handle. */
+  alerts: { signals: number; triagedWithoutPerson: number; hoursSaved: number; assumption: string };
+}
+
+/** Signals in incidents created in the window, and those in incidents closed/contained with no analyst verdict. */
+async function alertTriage(store: Store, from: number, to: number, tenant: string | undefined, minutesPerAlert: number): Promise<OutcomeReport['alerts']> {
+  const recs = await store.listRecords<Incident>('incidents', { tenant, updatedSince: from, limit: 100_000 });
+  let signals = 0;
+  let auto = 0;
+  for (const r of recs) {
+    const i = r.doc;
+    if (!i || i.mergedInto || !(i.createdAt >= from && i.createdAt < to)) continue;
+    const n = Array.isArray(i.signalIds) ? i.signalIds.length : 0;
+    signals += n;
+    if ((i.status === 'closed' || i.status === 'contained') && !i.analystVerdict) auto += n;
+  }
+  return { signals, triagedWithoutPerson: auto, hoursSaved: Math.round(((auto * minutesPerAlert) / 60) * 10) / 10, assumption: `${minutesPerAlert} analyst minutes to triage one alert by hand` };
 }
 
 /** Attack surface and the operating figures over one window (the CLI `report` and the API). */
-export async function outcomeReport(store: Store, opts: SurfaceOptions & { minutesPerIncident?: number; save?: boolean }): Promise<OutcomeReport> {
+export async function outcomeReport(store: Store, opts: SurfaceOptions & { minutesPerIncident?: number; minutesPerAlert?: number; save?: boolean }): Promise<OutcomeReport> {
   const surface = await computeSurface(store, opts);
   if (opts.save) await saveSurfaceSnapshot(store, surface);
   const operations = await socMetrics(store, { from: opts.from, to: opts.to, tenant: opts.tenant, minutesPerIncident: opts.minutesPerIncident });
-  return { generatedAt: Date.now(), window: { from: opts.from, to: opts.to }, surface, operations };
+  const alerts = await alertTriage(store, opts.from, opts.to, opts.tenant, opts.minutesPerAlert ?? 5);
+  return { generatedAt: Date.now(), window: { from: opts.from, to: opts.to }, surface, operations, alerts };
 }
 
 function fmtDur(ms?: number): string {
@@ -552,6 +571,7 @@ export function renderOutcomeText(r: OutcomeReport, limit = 20): string {
   L.push(`  mean time to resolve       ${fmtDur(o.timeToResolve.meanMs)} (n=${o.timeToResolve.n})`);
   L.push(`  resolved without a person  ${o.resolvedWithoutPerson.count}${o.resolvedWithoutPerson.share !== undefined ? ` (${Math.round(o.resolvedWithoutPerson.share * 100)}%)` : ''}`);
   L.push(`  analyst hours saved        ${o.analystHoursSaved.hours} (assumption: ${o.analystHoursSaved.assumption})`);
+  L.push(`  alerts triaged w/o person  ${r.alerts.triagedWithoutPerson} of ${r.alerts.signals} = ${r.alerts.hoursSaved} h (assumption: ${r.alerts.assumption})`);
   if (o.coverage.perWeek.length) {
     L.push('  coverage gaps per week:');
     for (const w of o.coverage.perWeek) L.push(`    ${w.week}: closed ${w.closed}, opened ${w.opened}, covered ${w.covered}`);
@@ -574,6 +594,8 @@ export interface SurfaceQuery {
   staleAfter?: string;
   tenant?: string;
   minutesPerIncident?: number;
+  /** Analyst minutes to triage one alert by hand (default 5). */
+  minutesPerAlert?: number;
 }
 
 /** What the route and the CLI call: resolves the window and the context, then computes. */
@@ -592,13 +614,15 @@ export class SurfaceService {
     return this.ctx;
   }
 
-  resolve(q: SurfaceQuery): SurfaceOptions & { minutesPerIncident?: number } {
+  resolve(q: SurfaceQuery): SurfaceOptions & { minutesPerIncident?: number; minutesPerAlert?: number } {
     const to = q.to ? parseTime(q.to, 'to') : (this.opts.now ?? Date.now)();
     const from = q.from ? parseTime(q.from, 'from') : to - (q.window ? parseDuration(q.window, 'window') : 7 * DAY);
     if (from >= to) throw new GarrisonError('COVERAGE_OPTION_INVALID', `'from' (${new Date(from).toISOString()}) must be before 'to' (${new Date(to).toISOString()})`, { location: { field: 'from' } });
     const m = q.minutesPerIncident;
     if (m !== undefined && (!Number.isFinite(m) || m < 0 || m > 10_000)) throw new GarrisonError('COVERAGE_OPTION_INVALID', `minutesPerIncident must be between 0 and 10000, got ${m}`, { location: { field: 'minutesPerIncident' } });
-    return { from, to, tenant: q.tenant, context: this.context(), staleAfterMs: q.staleAfter ? parseDuration(q.staleAfter, 'staleAfter') : undefined, maxEvents: this.opts.maxEvents, minutesPerIncident: m };
+    const a = q.minutesPerAlert;
+    if (a !== undefined && (!Number.isFinite(a) || a < 0 || a > 10_000)) throw new GarrisonError('COVERAGE_OPTION_INVALID', `minutesPerAlert must be between 0 and 10000, got ${a}`, { location: { field: 'minutesPerAlert' } });
+    return { from, to, tenant: q.tenant, context: this.context(), staleAfterMs: q.staleAfter ? parseDuration(q.staleAfter, 'staleAfter') : undefined, maxEvents: this.opts.maxEvents, minutesPerIncident: m, minutesPerAlert: a };
   }
 
   surface(q: SurfaceQuery = {}): Promise<SurfaceReport> {

@@ -19,6 +19,7 @@ import { register as intel } from './intel.js';
 import { register as policy } from './policy.js';
 import { register as actions } from './actions.js';
 import { register as audit } from './audit.js';
+import { register as report } from './report.js';
 
 /** Every CLI command, by name. Adding a command = one module + one line here. */
 export const COMMANDS: Record<string, (program: Command) => void> = {
@@ -42,4 +43,5 @@ export const COMMANDS: Record<string, (program: Command) => void> = {
   policy,
   actions,
   audit,
+  report,
 };

@@ -255,6 +255,17 @@ describe('console: the analyst flow on the demo scenario', () => {
     expect(await page.locator('[data-testid=baseline-row][data-model=auth]').getAttribute('data-state')).toBe('ready');
     expect(await page.getByTestId('detectors').textContent()).toContain('no feed loaded');
   });
+
+  it('outcomes: the outcome report (attack surface with its counts, operating figures) renders from the API', async () => {
+    const api = (await s.api('GET', '/api/v1/metrics/report?window=7d&minutesPerIncident=30')).json as { surface: { counts: Record<string, number> } };
+    expect(typeof api.surface.counts).toBe('object');
+    await page.goto(`${s.url}/outcomes`); // not /metrics: that is the Prometheus endpoint
+    const counts = page.getByTestId('surface-counts');
+    await counts.waitFor();
+    const text = (await counts.textContent()) ?? '';
+    for (const v of Object.values(api.surface.counts)) expect(text).toContain(String(v));
+    expect(await page.getByTestId('bar-chart').count()).toBeGreaterThan(0);
+  });
 });
 
 describe('console: attacker-controlled values never execute', () => {

@@ -20,5 +20,6 @@ import { actionsRoutes } from './actions.js';
 import { auditRoutes } from './audit.js';
 import { policyRoutes } from './policy.js';
 import { detectorsRoutes } from './detectors.js';
+import { surfaceRoutes } from './surface.js';
 
-export const ROUTES: readonly RouteModule[] = [healthRoutes, metricsRoutes, hecRoutes, eventsRoutes, sessionRoutes, streamRoutes, savedSearchRoutes, incidentsRoutes, consoleRoutes, coverageRoutes, rulesRoutes, investigationRoutes, intelRoutes, actionsRoutes, auditRoutes, policyRoutes, detectorsRoutes];
+export const ROUTES: readonly RouteModule[] = [healthRoutes, metricsRoutes, hecRoutes, eventsRoutes, sessionRoutes, streamRoutes, savedSearchRoutes, incidentsRoutes, consoleRoutes, coverageRoutes, rulesRoutes, investigationRoutes, intelRoutes, actionsRoutes, auditRoutes, policyRoutes, detectorsRoutes, surfaceRoutes];
