@@ -75,7 +75,7 @@ export const actionsRoutes: RouteModule = {
           summary: 'Extend an active action: it now expires `ttl` from now (at most the policy ttl.max; role responder).',
           security: [{ bearer: [] }],
           params: idParams,
-          body: { type: 'object', additionalProperties: false, required: ['reason', 'ttl'], properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 }, ttl: { type: ['string', 'integer'], description: 'e.g. 4h, 1d, or milliseconds' } } },
+          body: { type: 'object', additionalProperties: false, required: ['reason', 'ttl'], properties: { reason: { type: 'string', minLength: 1, maxLength: 2000 }, ttl: { anyOf: [{ type: 'string', maxLength: 32 }, { type: 'integer', minimum: 1 }], description: 'e.g. 4h, 1d, or milliseconds' } } },
         },
       },
       async (req) => {
