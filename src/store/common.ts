@@ -2,7 +2,7 @@
  * Helpers shared by the Store implementations: input validation, paging cursors, limits.
  */
 import { createHash } from 'node:crypto';
-import { RECORD_COLLECTIONS, type AuditInput, type RecordCollection, type StoredRecord } from './port.js';
+import { RECORD_COLLECTIONS, type AuditEntry, type AuditInput, type AuditVerification, type RecordCollection, type StoredRecord } from './port.js';
 import { GarrisonError } from '../core/errors.js';
 import type { GarrisonEvent } from '../core/event.js';
 
@@ -97,4 +97,24 @@ export function auditHash(prevHash: string, e: { seq: number; time: number; acto
     .update('\n')
     .update(canonicalJson({ seq: e.seq, time: e.time, actor: e.actor, action: e.action, target: e.target, doc: e.doc }))
     .digest('hex');
+}
+
+/**
+ * Recomputes the audit hash chain page by page (oldest first), through the store's own `listAudit`,
+ * so both implementations verify the same way with bounded memory.
+ */
+export async function verifyAuditChain(listAudit: (q: { afterSeq: number; limit: number }) => Promise<AuditEntry[]>): Promise<AuditVerification> {
+  let prev = AUDIT_GENESIS;
+  let n = 0;
+  let after = 0;
+  for (;;) {
+    const page = await listAudit({ afterSeq: after, limit: 10_000 });
+    if (page.length === 0) return { ok: true, entries: n };
+    for (const e of page) {
+      if (e.seq !== n + 1 || e.prevHash !== prev || auditHash(prev, e) !== e.hash) return { ok: false, entries: n, brokenAt: e.seq };
+      prev = e.hash;
+      n++;
+      after = e.seq;
+    }
+  }
 }

@@ -25,7 +25,7 @@ import type {
   StoredRecord,
   TimeRange,
 } from '../port.js';
-import { AUDIT_GENESIS, auditHash, checkCollection, checkRange, clampLimit, decodeCursor, encodeCursor, MAX_GET_IDS, validateAudit, validateEvent, validateRecord } from '../common.js';
+import { AUDIT_GENESIS, auditHash, checkCollection, verifyAuditChain, checkRange, clampLimit, decodeCursor, encodeCursor, MAX_GET_IDS, validateAudit, validateEvent, validateRecord } from '../common.js';
 import { compileQuery, postgresDialect } from '../query/compile.js';
 
 export const PostgresStoreConfigSchema = z
@@ -628,19 +628,7 @@ export class PostgresStore implements Store {
   }
 
   async verifyAudit(): Promise<AuditVerification> {
-    let prev = AUDIT_GENESIS;
-    let n = 0;
-    let after = 0;
-    for (;;) {
-      const page = await this.listAudit({ afterSeq: after, limit: 10_000 });
-      if (page.length === 0) return { ok: true, entries: n };
-      for (const e of page) {
-        if (e.seq !== n + 1 || e.prevHash !== prev || auditHash(prev, e) !== e.hash) return { ok: false, entries: n, brokenAt: e.seq };
-        prev = e.hash;
-        n++;
-        after = e.seq;
-      }
-    }
+    return verifyAuditChain((q) => this.listAudit(q));
   }
 
   /** Drops the whole schema (tests). */

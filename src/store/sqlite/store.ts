@@ -39,6 +39,7 @@ import type {
 import {
   AUDIT_GENESIS,
   auditHash,
+  verifyAuditChain,
   checkCollection,
   checkRange,
   clampLimit,
@@ -441,7 +442,7 @@ export class SqliteStore implements Store {
   }
 
   async appendEvents(events: GarrisonEvent[]): Promise<AppendResult> {
-    const db = await this.ready();
+    await this.ready();
     this.writable();
     if (!Array.isArray(events)) throw new GarrisonError('STORE_BAD_EVENT', 'appendEvents expects an array of events');
     if (events.length === 0) return { stored: 0, duplicates: 0 };
@@ -795,18 +796,7 @@ export class SqliteStore implements Store {
   }
 
   async verifyAudit(): Promise<AuditVerification> {
-    const db = await this.ready();
-    let prev = AUDIT_GENESIS;
-    let n = 0;
-    let expectSeq = 1;
-    for (const row of db.prepare('SELECT seq, time, actor, action, target, doc, prev_hash, hash FROM audit ORDER BY seq').iterate() as Iterable<AuditRow>) {
-      const e = rowToAudit(row);
-      if (e.seq !== expectSeq || e.prevHash !== prev || auditHash(prev, e) !== e.hash) return { ok: false, entries: n, brokenAt: e.seq };
-      prev = e.hash;
-      expectSeq++;
-      n++;
-    }
-    return { ok: true, entries: n };
+    return verifyAuditChain((q) => this.listAudit(q));
   }
 
   // ---------------------------------------------------------------------------------- retention
