@@ -8,6 +8,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { GarrisonError, ProblemList } from '../core/errors.js';
 import { LEVELS } from '../core/signal.js';
+import { yamlLineOf } from '../core/yaml.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -191,13 +192,5 @@ export function loadCorrelationConfigFile(file: string): CorrelationConfig {
     for (const err of doc.errors) problems.add(new GarrisonError('CORRELATE_CONFIG_INVALID', `YAML: ${err.message.split('\n')[0]}`, { location: { file, line: lc.linePos(err.pos[0]).line } }));
     throw new GarrisonError('CORRELATE_CONFIG_INVALID', `correlation configuration is invalid:\n${problems.format()}`, { location: { file, line: problems.problems[0]?.location?.line }, details: { problems: problems.problems.map((p) => p.toJSON()) } });
   }
-  const lineOf = (path: (string | number)[]): number | undefined => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-      const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-      if (range) return lc.linePos(range[0]).line;
-    }
-    return undefined;
-  };
-  return parseCorrelationConfig(doc.toJS() ?? {}, file, lineOf);
+  return parseCorrelationConfig(doc.toJS() ?? {}, file, (path) => yamlLineOf(doc, lc, path));
 }

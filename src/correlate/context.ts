@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { GarrisonError, ProblemList } from '../core/errors.js';
 import type { Org } from '../sim/org/model.js';
 import { clean, shortHost } from './util.js';
+import { yamlLineOf } from '../core/yaml.js';
 
 export const CRITICALITIES = ['low', 'medium', 'high', 'critical'] as const;
 export type Criticality = (typeof CRITICALITIES)[number];
@@ -192,12 +193,7 @@ export function parseContextYaml(textIn: string, file: string, problems: Problem
   if (r.success) return r.data;
   for (const i of r.error.issues) {
     const path = i.path.filter((p): p is string | number => typeof p !== 'symbol');
-    let line: number | undefined;
-    for (let n = path.length; n >= 0 && line === undefined; n--) {
-      const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
-      const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
-      if (range) line = lc.linePos(range[0]).line;
-    }
+    const line = yamlLineOf(doc, lc, path);
     problems.add(new GarrisonError('CORRELATE_CONTEXT_INVALID', `${path.join('.') || '(root)'}: ${i.message}`, { location: { file, line, field: path.join('.') } }));
   }
   return undefined;
