@@ -11,7 +11,7 @@
  * DEFAULT_FILE_WORKERS = 0 = normalize on the main thread). `--profile-parse` also times the normalize step alone (parseRecord over the lines);
  * `--split` times the store alone (appendEvents of 100k pre-normalized events) for attribution.
  */
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
@@ -49,6 +49,25 @@ function cpuSeconds(): { process: number; main: number } {
   };
   return { process: read('/proc/self/stat'), main: read(`/proc/self/task/${process.pid}/stat`) };
 }
+/** CPU seconds per thread of this process (name from /proc comm), largest first. */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const x = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const name = x.slice(x.indexOf('(') + 1, x.lastIndexOf(')'));
+        const a = x.slice(x.lastIndexOf(')') + 2).split(' ');
+        out.set(`${name}#${tid}`, (Number(a[11]) + Number(a[12])) / 100);
+      } catch {
+        /* thread exited */
+      }
+    }
+  } catch {
+    /* not Linux */
+  }
+  return out;
+}
 const loadAvg = (): string => {
   try {
     return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -60,8 +79,9 @@ const loadAvg = (): string => {
 // --- deterministic generator of Sysmon / Security / PowerShell-like events ---
 let seed = 42;
 const rnd = (n: number): number => {
-  seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-  return seed % n;
+  // Math.imul: a plain `*` loses the low bits past 2^53 and the values collapse to a few patterns.
+  seed = (Math.imul(seed, 1103515245) + 12345) & 0x7fffffff;
+  return (seed >>> 8) % n;
 };
 const hosts = Array.from({ length: 200 }, (_, i) => `WS-${String(i).padStart(4, '0')}.corp.example.com`);
 const users = Array.from({ length: 500 }, (_, i) => `user${i}`);
@@ -186,11 +206,20 @@ try {
   const cpu0 = cpuSeconds();
   const load0 = loadAvg();
   t = performance.now();
+  const threads0 = threadCpu();
+  let threadsPeak = new Map<string, number>();
+  const sampler = setInterval(() => {
+    threadsPeak = new Map([...threadsPeak, ...threadCpu()]);
+  }, 500);
   const summary = await runFileIngest([file], { dataDir: path.join(dir, 'data'), store: { fts }, format: 'auto', workers });
   const total = (performance.now() - t) / 1000;
   // Rate over the ingest itself (until the pipeline has committed everything); store close
   // (waiting for the background FTS worker) is reported separately.
   const cpu1 = cpuSeconds();
+  clearInterval(sampler);
+  threadsPeak = new Map([...threadsPeak, ...threadCpu()]);
+  const perThread = [...threadsPeak].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const).filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]);
+  console.log(`CPU by thread during ingest (s): ${perThread.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
   const secs = summary.elapsedMs / 1000;
   const rate = summary.stored / secs;
   const peakRss = process.resourceUsage().maxRSS * 1024;

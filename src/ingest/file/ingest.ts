@@ -29,7 +29,7 @@ import { FileNormalizerPool } from './workers.js';
 export const FileIngestConfigSchema = z
   .object({
     /** Records per pipeline submit. */
-    batchSize: z.number().int().min(1).max(100_000).default(10_000),
+    batchSize: z.number().int().min(1).max(100_000).default(2_500),
     /** Submits in flight at once (overlaps reading with storing). */
     maxInFlight: z.number().int().min(1).max(8).default(2),
     /** Largest record (line or JSON element), in characters; larger ones are skipped unbuffered. */

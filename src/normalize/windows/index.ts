@@ -370,8 +370,10 @@ export function windowsEntities(flat: WindowsFlat, service: string | undefined):
 
 /** Event time (ms) from the flat form's TimeCreated, else `fallback`. */
 export function windowsTime(flat: WindowsFlat, fallback: number): number {
-  const t = flat.TimeCreated;
-  if (typeof t === 'string') {
+  // TimeCreated (System); else Sysmon's own UtcTime ("2024-01-01 10:00:00.123", UTC), which
+  // flattened shippers often carry without the System time.
+  for (const t of [flat.TimeCreated, flat.UtcTime]) {
+    if (typeof t !== 'string') continue;
     const c = canonicalTime(t);
     const ms = Date.parse(c.length > 24 ? c.slice(0, 23) + 'Z' : c);
     if (Number.isFinite(ms)) return ms;

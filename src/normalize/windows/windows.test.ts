@@ -157,6 +157,13 @@ describe('log source mapping (SigmaHQ thor.yml)', () => {
     expect(file.class.name).toBe('file_activity');
   });
 
+  it('takes the event time from TimeCreated, else from Sysmon UtcTime, else the receive time', () => {
+    const base = { Channel: 'Microsoft-Windows-Sysmon/Operational', Computer: 'h', EventID: 1 };
+    expect(windowsToEvent({ ...base, UtcTime: '2024-01-02 03:04:05.678' }, { ...info, raw: '' }).time).toBe(Date.UTC(2024, 0, 2, 3, 4, 5, 678));
+    expect(windowsToEvent({ ...base, UtcTime: '2024-01-02 03:04:05.678', TimeCreated: '2024-01-02T03:04:06.0000000Z' }, { ...info, raw: '' }).time).toBe(Date.UTC(2024, 0, 2, 3, 4, 6));
+    expect(windowsToEvent({ ...base, UtcTime: 'yesterday' }, { ...info, raw: '' }).time).toBe(info.receivedAt);
+  });
+
   it('maps Task Scheduler, WMI, DNS Server and RDP channels, with RDP users and source addresses', () => {
     expect(ls('Microsoft-Windows-TaskScheduler/Operational', 106)).toMatchObject({ service: 'taskscheduler', ocsf: 'scheduled_job_activity' });
     expect(ls('Microsoft-Windows-WMI-Activity/Operational', 5861)).toMatchObject({ service: 'wmi' });

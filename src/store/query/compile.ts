@@ -25,6 +25,8 @@ export interface Dialect {
   /** Case-insensitive LIKE of a field against a LIKE pattern (escape char `\`). */
   like(ref: Exclude<FieldRef, { kind: 'class' } | { kind: 'time' }>, likePattern: string, p: Params): string;
   exists(ref: Exclude<FieldRef, { kind: 'class' } | { kind: 'time' }>, p: Params): string;
+  /** Event class is one of `uids` (non-empty). */
+  classIn(uids: number[], p: Params): string;
   /** Numeric comparison; non-numeric values never match. */
   compare(ref: Extract<FieldRef, { kind: 'env' } | { kind: 'fields' }>, op: CompareOp, n: number, p: Params): string;
   /** Full-text phrase over the raw event (tokens as cut by ftsTokens). */
@@ -117,7 +119,7 @@ export function compileQuery(text: string, dialect: Dialect, opts: CompileOption
       const re = likeToRegExp(pat);
       for (const [name, uid] of CLASS_ENTRIES) if (re.test(name) || re.test(String(uid))) uids.add(uid);
       if (uids.size === 0) return dialect.falsity;
-      return `e.class_uid IN (${[...uids].map((u) => p.add(u)).join(', ')})`;
+      return dialect.classIn([...uids], p);
     }
     if (onlyAny) return dialect.exists(ref, p);
     let value = pat;
@@ -210,7 +212,15 @@ export interface SqliteDialectOptions {
   fts: boolean;
   /** Highest events rowid the FTS index is known to contain; rows above are scanned. */
   watermark: number;
+  /**
+   * The background key index `fts.ix_keys (kind, key, time, seq)` for host, user and class
+   * terms: rows up to `watermark` are looked up there (within [from, to) when given, the
+   * search's own time range), rows above are matched on the events row itself.
+   */
+  keys?: { watermark: number; from?: number; to?: number };
 }
+
+const KEY_KIND: Record<string, number> = { host: 0, user: 1, class: 2 };
 
 export function sqliteDialect(o: SqliteDialectOptions = { fts: false, watermark: 0 }): Dialect {
   const valueExpr = (ref: FieldRef, p: Params): string => {
@@ -229,12 +239,27 @@ export function sqliteDialect(o: SqliteDialectOptions = { fts: false, watermark:
         throw new Error(`no value expression for ${ref.kind}`);
     }
   };
+  /**
+   * `e.<column> IN (<keys>)` through ix_keys: rows up to the keys watermark via the index,
+   * rows above it on the column. `keysSql` adds its parameters when called, so it is called
+   * once per textual occurrence (positional `?` parameters are bound in text order).
+   */
+  const viaKeys = (kind: string, column: string, keysSql: () => string, p: Params): string => {
+    const k = o.keys;
+    if (!k || KEY_KIND[kind] === undefined) return `e.${column} IN (${keysSql()})`;
+    let sub = `SELECT x.seq FROM fts.ix_keys x WHERE x.kind = ${p.add(KEY_KIND[kind])} AND x.key IN (${keysSql()})`;
+    if (k.from !== undefined) sub += ` AND x.time >= ${p.add(Math.trunc(k.from))}`;
+    if (k.to !== undefined) sub += ` AND x.time < ${p.add(Math.trunc(k.to))}`;
+    const wm = p.add(k.watermark);
+    return `(e.rowid IN (${sub}) OR (e.rowid > ${wm} AND e.${column} IN (${keysSql()})))`;
+  };
   return {
     name: 'sqlite',
     newParams: () => new Params('qmark'),
     like(ref, pat, p) {
       if (ref.kind === 'interned') {
-        return `e.${ref.name}_id IN (SELECT d.id FROM dict d WHERE d.kind = ${p.add(ref.name)} AND d.value LIKE ${p.add(pat)} ESCAPE '\\')`;
+        const dictIds = () => `SELECT d.id FROM dict d WHERE d.kind = ${p.add(ref.name)} AND d.value LIKE ${p.add(pat)} ESCAPE '\\'`;
+        return viaKeys(ref.name, `${ref.name}_id`, dictIds, p);
       }
       return `${valueExpr(ref, p)} LIKE ${p.add(pat)} ESCAPE '\\'`;
     },
@@ -244,6 +269,9 @@ export function sqliteDialect(o: SqliteDialectOptions = { fts: false, watermark:
     },
     compare(ref, op, n, p) {
       return `garrison_num(${valueExpr(ref, p)}) ${op} ${p.add(n)}`;
+    },
+    classIn(uids, p) {
+      return viaKeys('class', 'class_uid', () => uids.map((u) => p.add(u)).join(', '), p);
     },
     fullText(tokens, prefix, p) {
       // Parameters are added in the order their placeholders appear in the text (positional `?`).
@@ -288,6 +316,9 @@ export function postgresDialect(): Dialect {
     },
     compare(ref, op, n, p) {
       return `garrison_num(${valueExpr(ref, p)}) ${op} ${p.add(n)}::double precision`;
+    },
+    classIn(uids, p) {
+      return `e.class_uid IN (${uids.map((u) => p.add(u)).join(', ')})`;
     },
     fullText(tokens, prefix, p) {
       // Lexemes are alphanumeric runs (ftsTokens), quoted for to_tsquery all the same.

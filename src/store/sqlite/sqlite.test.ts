@@ -51,6 +51,69 @@ describe('sqlite store specifics', () => {
     }
   });
 
+  it('host, user and class terms use the background key index and stay exact for rows it has not reached', async () => {
+    const dir = tmp();
+    const file = join(dir, 'g.db');
+    const evs = fixtureEvents();
+    const a = openSqliteStore({ file });
+    await a.appendEvents(evs);
+    await a.flushIndex();
+    const st = await a.stats();
+    expect(st.keysWatermark).toBe(st.maxSeq);
+    const want = async (s: typeof a, q: string) => (await s.search(q, { limit: 100 })).events.map((e) => e.id).sort();
+    const expected = {
+      host: evs.filter((e) => e.entities.host?.toLowerCase() === 'ws01.corp.local').map((e) => e.id).sort(),
+      user: evs.filter((e) => e.entities.user === 'bob').map((e) => e.id).sort(),
+      cls: evs.filter((e) => e.class.name === 'process_activity').map((e) => e.id).sort(),
+    };
+    expect(expected.host.length).toBeGreaterThan(1);
+    expect(expected.user.length).toBeGreaterThan(0);
+    expect(await want(a, 'host:WS01.CORP.LOCAL')).toEqual(expected.host);
+    const r = await a.search('user:bob', { from: evs[0].time, to: evs[9].time + 1 });
+    expect(r.query.sql).toContain('fts.ix_keys');
+    expect(r.events.map((e) => e.id).sort()).toEqual(expected.user);
+    const plan = new Database(file, { readonly: true });
+    plan.prepare('ATTACH DATABASE ? AS fts').run(file + '.fts');
+    const steps = (plan.prepare('EXPLAIN QUERY PLAN ' + r.query.sql).all(...r.query.params) as { detail: string }[]).map((x) => x.detail).join('\n');
+    plan.close();
+    // ix_keys (alias x) is searched by its primary key within the time range, never walked.
+    expect(steps).toMatch(/SEARCH x USING PRIMARY KEY \(kind=\? AND key=\? AND time>\? AND time<\?\)/);
+    expect(steps).not.toMatch(/SCAN x/);
+    await a.close();
+
+    // Simulate an indexer that is behind: drop the entries above seq 3 and lower the watermark.
+    const raw = new Database(file + '.fts');
+    raw.prepare('DELETE FROM ix_keys WHERE seq > 3').run();
+    raw.prepare("UPDATE fts_state SET v = 3 WHERE k = 'keys_watermark'").run();
+    raw.close();
+    const b = openSqliteStore({ file, readonly: true }); // read-only: no indexer to catch up
+    try {
+      expect((await b.stats()).keysWatermark).toBe(3);
+      expect(await want(b, 'host:ws01.corp.local')).toEqual(expected.host);
+      expect(await want(b, 'user:bob')).toEqual(expected.user);
+      expect(await want(b, 'class:process_activity')).toEqual(expected.cls);
+      expect(await want(b, 'NOT host:ws01.corp.local')).toEqual(evs.map((e) => e.id).filter((id) => !expected.host.includes(id)).sort());
+    } finally {
+      await b.close();
+    }
+
+    // A writable store catches up, and retention removes the key entries of purged rows.
+    const c = openSqliteStore({ file });
+    try {
+      await c.flushIndex();
+      expect((await c.stats()).keysWatermark).toBe(st.maxSeq);
+      expect(await want(c, 'host:ws01.corp.local')).toEqual(expected.host);
+      await c.applyRetention({ maxAgeMs: 0 });
+      await c.close();
+      const ix = new Database(file + '.fts', { readonly: true });
+      expect(ix.prepare('SELECT count(*) FROM ix_keys').pluck().get()).toBe(0);
+      ix.close();
+    } finally {
+      await c.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('persists across reopen and can be opened read-only by a second process-like reader', async () => {
     const dir = tmp();
     const file = join(dir, 'g.db');

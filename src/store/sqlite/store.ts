@@ -5,9 +5,10 @@
  * - events is an append-only rowid table (seq = arrival order); host/user/tenant are interned
  *   into small integers; the secondary indexes are (key, time) on low-cardinality keys, so each
  *   insert touches a few hot pages instead of random ones.
- * - The FTS5 index lives in a separate database file (`<file>.fts`) and is built by a worker
- *   thread catching up in batches, off the write path. Search stays exact: rows above the
- *   indexer's watermark are matched by scanning with the same tokenizer rules.
+ * - The only inline index is (time, id). Host, user and event-class look-ups (ix_keys) and the
+ *   FTS5 full-text index live in a separate database file (`<file>.fts`) built by a low-priority
+ *   worker thread catching up in batches, off the write path. Search stays exact: rows above an
+ *   index's watermark are matched by scanning (the same tokenizer rules for full text).
  * - A batch is one transaction; appendEvents resolves after COMMIT. synchronous=NORMAL in WAL
  *   survives a process crash (SIGKILL); FULL also survives power loss (config `synchronous`).
  */
@@ -52,8 +53,9 @@ import {
 } from '../common.js';
 import { compileQuery, sqliteDialect } from '../query/compile.js';
 import { phraseMatches } from '../query/fts.js';
-import { FTS_SCHEMA, FTS_WORKER_CODE, type FtsWorkerData, type FtsWorkerMessage } from './fts-worker.js';
+import { FTS_SCHEMA, FTS_WORKER_CODE, type FtsWorkerData, type FtsWorkerMessage, type PurgedRow } from './fts-worker.js';
 import { MIGRATIONS } from './migrations.js';
+import { WRITER_WORKER_CODE, type WriteRequest, type WriterMessage, type WriterWorkerData } from './writer-worker.js';
 
 export const SqliteStoreConfigSchema = z
   .object({
@@ -65,6 +67,10 @@ export const SqliteStoreConfigSchema = z
     fts: z.enum(['background', 'off']).default('background'),
     /** Rows per FTS indexer transaction. */
     ftsBatch: z.number().int().min(1).max(100_000).default(5_000),
+    /** Rows per key-index (host/user/class) transaction. */
+    keysBatch: z.number().int().min(1).max(1_000_000).default(20_000),
+    /** Nice value of the indexer thread (Linux): it yields the CPU to ingest and catches up later. */
+    indexerNice: z.number().int().min(0).max(19).default(19),
     /** Indexer poll interval when idle (it is also woken after each append). */
     ftsIdleMs: z.number().int().min(1).max(60_000).default(250),
     /**
@@ -82,6 +88,12 @@ export const SqliteStoreConfigSchema = z
      * insert cost per row falls from ~10 µs to ~6 µs of writer CPU with 16 KiB pages.
      */
     pageSize: z.union([z.literal(4096), z.literal(8192), z.literal(16384), z.literal(32768), z.literal(65536)]).default(16384),
+    /**
+     * Who runs the events INSERTs: 'thread' (a dedicated writer thread, so normalizing the next
+     * batch overlaps writing this one: see writer-worker.ts) or 'inline' (the calling thread).
+     * Both resolve appendEvents only after COMMIT.
+     */
+    writer: z.enum(['thread', 'inline']).default('thread'),
     /** SQLite page cache in MiB. */
     cacheMb: z.number().int().min(1).max(4096).default(64),
     busyTimeoutMs: z.number().int().min(0).max(600_000).default(5_000),
@@ -118,6 +130,8 @@ export interface SqliteStoreStats {
   eventBytes: number;
   duplicates: number;
   ftsWatermark: number;
+  /** Highest seq in the background host/user/class index. */
+  keysWatermark: number;
   maxSeq: number;
   ftsIndexed: number;
 }
@@ -130,8 +144,10 @@ export class SqliteStore implements Store {
   private initPromise: Promise<void> | undefined;
   private worker: Worker | undefined;
   private workerError: string | undefined;
+  /** Is the index database (`<file>.fts`: full text and keys) attached as schema `fts`? */
   private ftsAttached = false;
   private watermark = 0;
+  private keysWatermark = 0;
   private ftsIndexed = 0;
   private waiters: { seq: number; resolve: () => void; reject: (e: Error) => void }[] = [];
   /** Interned ids by kind, keyed by the value as given (hosts: before hostKey()), cleared on rollback. */
@@ -139,6 +155,11 @@ export class SqliteStore implements Store {
   private stmts: ReturnType<SqliteStore['prepare']> | undefined;
   private appendTxFn: Database.Transaction<(evs: GarrisonEvent[]) => AppendResult> | undefined;
   private tokenCache = new Map<string, string[]>();
+  /** The writer thread (writer: 'thread') and its outstanding batches. */
+  private writer: Worker | undefined;
+  private writerFailed: string | undefined;
+  private writeSeq = 0;
+  private writes = new Map<number, { resolve: (r: AppendResult) => void; reject: (e: Error) => void }>();
 
   constructor(config: SqliteStoreConfig) {
     const parsed = SqliteStoreConfigSchema.safeParse(config);
@@ -208,7 +229,7 @@ export class SqliteStore implements Store {
       if (!c.readonly) this.migrate(db);
       else this.checkSchema(db);
       this.db = db;
-      if (c.fts === 'background') this.attachFts(db);
+      this.attachFts(db);
       this.stmts = this.prepare(db);
       if (!c.readonly && c.checkpoint === 'background') {
         // The worker thread checkpoints; the writer's own auto-checkpoint is only a safety net
@@ -216,7 +237,8 @@ export class SqliteStore implements Store {
         db.pragma(`wal_autocheckpoint = ${c.checkpointSafetyPages}`);
         db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
       }
-      if ((c.fts === 'background' || c.checkpoint === 'background') && !c.readonly) this.startWorker();
+      if (!c.readonly) this.startWorker();
+      if (!c.readonly && c.writer === 'thread') this.startWriter();
     } catch (e) {
       db.close();
       if (e instanceof GarrisonError) throw e;
@@ -266,7 +288,7 @@ export class SqliteStore implements Store {
         } catch {
           /* not attached */
         }
-        this.ftsAttached = false; // no index yet: full-text terms scan
+        this.ftsAttached = false; // no index yet: full-text and key terms scan
       }
       return;
     }
@@ -276,12 +298,33 @@ export class SqliteStore implements Store {
     db.exec(FTS_SCHEMA);
     this.ftsAttached = true;
     this.watermark = this.readWatermark(db);
+    this.keysWatermark = this.readWatermark(db, 'keys_watermark');
   }
 
-  private readWatermark(db: Database.Database): number {
+  /** Highest events.seq covered by the full-text index ('watermark') or by ix_keys ('keys_watermark'). */
+  private readWatermark(db: Database.Database, which: 'watermark' | 'keys_watermark' = 'watermark'): number {
     if (!this.ftsAttached) return 0;
-    return (db.prepare("SELECT v FROM fts.fts_state WHERE k = 'watermark'").pluck().get() as number | undefined) ?? 0;
+    try {
+      return (db.prepare('SELECT v FROM fts.fts_state WHERE k = ?').pluck().get(which) as number | undefined) ?? 0;
+    } catch {
+      return 0; // a read-only store on an index file older than ix_keys
+    }
   }
+
+  /** Is the full-text index in use (built in the background and attached)? */
+  private get ftsOn(): boolean {
+    return this.ftsAttached && this.config.fts === 'background';
+  }
+
+  /** Does the attached index database have ix_keys (every store written by this version)? */
+  private keysOn(db: Database.Database): boolean {
+    if (!this.ftsAttached) return false;
+    if (this.keysTable === undefined) {
+      this.keysTable = !!db.prepare("SELECT 1 FROM fts.sqlite_master WHERE name = 'ix_keys'").get();
+    }
+    return this.keysTable;
+  }
+  private keysTable: boolean | undefined;
 
   private startWorker(): void {
     const data: FtsWorkerData = {
@@ -290,18 +333,22 @@ export class SqliteStore implements Store {
       ftsFile: this.ftsFile,
       fts: this.config.fts === 'background',
       batch: this.config.ftsBatch,
+      keysBatch: this.config.keysBatch,
       idleMs: this.config.ftsIdleMs,
       checkpointMs: this.config.checkpoint === 'background' ? this.config.checkpointMs : 0,
+      nice: this.config.indexerNice,
     };
     const w = new Worker(FTS_WORKER_CODE, { eval: true, workerData: data });
     w.unref();
     w.on('message', (m: FtsWorkerMessage) => {
       if (m.type === 'progress') {
         this.watermark = m.watermark;
+        this.keysWatermark = m.keysWatermark;
         this.ftsIndexed += m.indexed;
         this.settleWaiters();
       } else if (m.type === 'stopped') {
         this.watermark = m.watermark;
+        this.keysWatermark = m.keysWatermark;
         this.settleWaiters();
       } else if (m.type === 'error') {
         this.workerError = m.message;
@@ -319,10 +366,100 @@ export class SqliteStore implements Store {
     this.worker = w;
   }
 
+  private startWriter(): void {
+    const c = this.config;
+    const data: WriterWorkerData = {
+      driver: require.resolve('better-sqlite3'),
+      eventsFile: c.file,
+      synchronous: c.synchronous,
+      cacheMb: c.cacheMb,
+      busyTimeoutMs: c.busyTimeoutMs,
+      autocheckpointPages: c.checkpoint === 'background' ? c.checkpointSafetyPages : 0,
+      insertRows: INSERT_ROWS,
+    };
+    const w = new Worker(WRITER_WORKER_CODE, { eval: true, workerData: data });
+    w.unref();
+    const fail = (message: string): void => {
+      // Batches in flight are not acknowledged (their senders retry); later ones are written inline.
+      if (this.writer === w) this.writer = undefined;
+      this.writerFailed = message;
+      const pending = [...this.writes.values()];
+      this.writes.clear();
+      for (const p of pending) p.reject(new GarrisonError('STORE_IO', `events writer thread stopped: ${message}`, { location: { file: c.file } }));
+    };
+    w.on('message', (m: WriterMessage) => {
+      if (m.type === 'done' || m.type === 'failed') {
+        const p = this.writes.get(m.id);
+        if (!p) return;
+        this.writes.delete(m.id);
+        if (m.type === 'done') p.resolve({ stored: m.stored, duplicates: m.duplicates });
+        else p.reject(new Error(m.message));
+      } else if (m.type === 'error') fail(m.message);
+    });
+    w.on('error', (e) => fail(e.message));
+    w.on('exit', () => {
+      if (this.writer === w) fail('exited');
+    });
+    this.writer = w;
+  }
+
+  /** Encodes a batch column-wise and has the writer thread insert it; resolves after its COMMIT. */
+  private writeOnThread(w: Worker, events: GarrisonEvent[]): Promise<AppendResult> {
+    const n = events.length;
+    const req: WriteRequest = {
+      type: 'write',
+      id: ++this.writeSeq,
+      n,
+      bytes: 0,
+      eventId: new Array<string>(n),
+      tenant: new Array<string>(n),
+      host: new Array<string | null>(n),
+      user: new Array<string | null>(n),
+      env: new Array<string>(n),
+      fields: new Array<string | null>(n),
+      raw: new Array<string>(n),
+      num: new Float64Array(new ArrayBuffer(n * 32)),
+    };
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const ev = events[i];
+      const e = this.encode(ev);
+      const size = e.env.length + (e.fields === null ? 0 : e.fields.length) + ev.raw.length;
+      bytes += size;
+      req.eventId[i] = ev.id;
+      req.tenant[i] = ev.tenant;
+      req.host[i] = e.host ?? null;
+      req.user[i] = e.user ?? null;
+      req.env[i] = e.env;
+      req.fields[i] = e.fields;
+      req.raw[i] = ev.raw;
+      req.num[i * 4] = Math.trunc(ev.time);
+      req.num[i * 4 + 1] = Math.trunc(ev.ingestTime);
+      req.num[i * 4 + 2] = ev.class.uid;
+      req.num[i * 4 + 3] = size;
+    }
+    req.bytes = bytes;
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.writes.set(req.id, { resolve, reject });
+      w.postMessage(req, [req.num.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** The serialised envelope and fields of an event (as stored), and its host and user. */
+  private encode(ev: GarrisonEvent): { env: string; fields: string | null; host?: string; user?: string } {
+    const pre = preEncoded.get(ev);
+    if (pre) return pre;
+    const ent = ev.entities ?? {};
+    const env = JSON.stringify({ source: ev.source, class: ev.class, entities: ent });
+    let fields: string | null = JSON.stringify(ev.fields ?? {});
+    if (fields === ev.raw) fields = null; // JSON inputs: the raw text already is the fields
+    return { env, fields, host: ent.host, user: ent.user };
+  }
+
   private settleWaiters(): void {
     const keep: typeof this.waiters = [];
     for (const w of this.waiters) {
-      if (this.watermark >= w.seq) w.resolve();
+      if (this.indexedUpTo() >= w.seq) w.resolve();
       else if (this.workerError || !this.worker) {
         w.reject(new GarrisonError('STORE_IO', `full-text indexer stopped${this.workerError ? `: ${this.workerError}` : ''}`, { location: { file: this.ftsFile } }));
       } else keep.push(w);
@@ -330,12 +467,17 @@ export class SqliteStore implements Store {
     this.waiters = keep;
   }
 
-  /** Resolves once the full-text index covers every event stored so far (tests, benchmarks). */
+  /** The lower of the two watermarks: every event up to it is in both background indexes. */
+  private indexedUpTo(): number {
+    return this.config.fts === 'background' ? Math.min(this.watermark, this.keysWatermark) : this.keysWatermark;
+  }
+
+  /** Resolves once the background indexes (keys, full text) cover every event stored so far (tests, benchmarks). */
   async flushIndex(): Promise<void> {
     const db = await this.ready();
     if (!this.ftsAttached || !this.worker) return;
     const seq = this.maxSeq(db);
-    if (this.watermark >= seq) return;
+    if (this.indexedUpTo() >= seq) return;
     await new Promise<void>((resolve, reject) => {
       this.waiters.push({ seq, resolve, reject });
       this.worker?.postMessage({ type: 'kick' });
@@ -349,6 +491,19 @@ export class SqliteStore implements Store {
       await this.initPromise;
     } catch {
       /* failed init: nothing to close */
+    }
+    const wr = this.writer;
+    if (wr) {
+      // Outstanding batches were posted first: the thread commits them, then stops.
+      this.writer = undefined;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => void wr.terminate().then(() => resolve()), 30_000);
+        wr.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        wr.postMessage({ type: 'stop' });
+      });
     }
     const w = this.worker;
     if (w) {
@@ -449,7 +604,8 @@ export class SqliteStore implements Store {
     for (let i = 0; i < events.length; i++) validateEvent(events[i], i);
     let result: AppendResult;
     try {
-      result = this.appendTx.immediate(events);
+      const w = this.writer;
+      result = w ? await this.writeOnThread(w, events) : this.appendTx.immediate(events);
     } catch (e) {
       this.clearDictCache(); // ids interned inside the rolled-back transaction are gone
       throw new GarrisonError('STORE_IO', `appending ${events.length} events to ${this.config.file} failed: ${(e as Error).message}`, {
@@ -481,24 +637,7 @@ export class SqliteStore implements Store {
       let bytes = 0;
       for (let i = 0; i < evs.length; i++) {
         const ev = evs[i];
-        const pre = preEncoded.get(ev);
-        let env: string;
-        let fields: string | null;
-        let host: string | undefined;
-        let user: string | undefined;
-        if (pre) {
-          env = pre.env;
-          fields = pre.fields;
-          host = pre.host;
-          user = pre.user;
-        } else {
-          const ent = ev.entities ?? {};
-          host = ent.host;
-          user = ent.user;
-          env = JSON.stringify({ source: ev.source, class: ev.class, entities: ent });
-          fields = JSON.stringify(ev.fields ?? {});
-          if (fields === ev.raw) fields = null; // JSON inputs: the raw text already is the fields
-        }
+        const { env, fields, host, user } = this.encode(ev);
         const size = env.length + (fields === null ? 0 : fields.length) + ev.raw.length;
         bytes += size;
         params[k++] = ev.id;
@@ -610,8 +749,9 @@ export class SqliteStore implements Store {
     const limit = clampLimit(opts.limit);
     const order = opts.order ?? 'desc';
     if (order !== 'asc' && order !== 'desc') throw new GarrisonError('BAD_REQUEST', "order must be 'asc' or 'desc'", { location: { field: 'order' } });
-    const watermark = this.ftsAttached ? this.readWatermark(db) : 0;
-    const dialect = sqliteDialect({ fts: this.ftsAttached, watermark });
+    const watermark = this.ftsOn ? this.readWatermark(db) : 0;
+    const keys = this.keysOn(db) ? { watermark: this.readWatermark(db, 'keys_watermark'), from: opts.from, to: opts.to } : undefined;
+    const dialect = sqliteDialect({ fts: this.ftsOn, watermark, keys });
     const params = dialect.newParams();
     const compiled = compileQuery(q, dialect, { params });
     const conds = [`(${compiled.where})`];
@@ -805,10 +945,12 @@ export class SqliteStore implements Store {
     const db = await this.ready();
     this.writable();
     let deleted = 0;
-    const purged: number[] = [];
+    const purged: PurgedRow[] = [];
     const CHUNK = 10_000;
-    const selOld = db.prepare('SELECT seq, bytes FROM events WHERE time < ? ORDER BY time, seq LIMIT ?').raw(true);
-    const delRows = (rows: [number, number][]): void => {
+    type OldRow = [number, number, number, number | null, number | null, number];
+    const COLS_OLD = 'seq, bytes, time, host_id, user_id, class_uid';
+    const selOld = db.prepare(`SELECT ${COLS_OLD} FROM events WHERE time < ? ORDER BY time, seq LIMIT ?`).raw(true);
+    const delRows = (rows: OldRow[]): void => {
       const del = db.prepare('DELETE FROM events WHERE seq IN (SELECT value FROM json_each(?))');
       db.transaction(() => {
         del.run(JSON.stringify(rows.map((r) => r[0])));
@@ -816,14 +958,14 @@ export class SqliteStore implements Store {
         this.stmts!.addStat.run(-bytes, 'event_bytes');
       }).immediate();
       deleted += rows.length;
-      for (const r of rows) purged.push(r[0]);
+      for (const r of rows) purged.push([r[0], r[2], r[3], r[4], r[5]]);
     };
     try {
       if (policy.maxAgeMs !== undefined) {
         if (!Number.isFinite(policy.maxAgeMs) || policy.maxAgeMs < 0) throw new GarrisonError('BAD_REQUEST', 'maxAgeMs must be a non-negative number', { location: { field: 'maxAgeMs' } });
         const cutoff = Date.now() - policy.maxAgeMs;
         for (;;) {
-          const rows = selOld.all(cutoff, CHUNK) as [number, number][];
+          const rows = selOld.all(cutoff, CHUNK) as OldRow[];
           if (rows.length === 0) break;
           delRows(rows);
           if (rows.length < CHUNK) break;
@@ -831,14 +973,14 @@ export class SqliteStore implements Store {
       }
       if (policy.maxBytes !== undefined) {
         if (!Number.isFinite(policy.maxBytes) || policy.maxBytes < 0) throw new GarrisonError('BAD_REQUEST', 'maxBytes must be a non-negative number', { location: { field: 'maxBytes' } });
-        const oldest = db.prepare('SELECT seq, bytes FROM events ORDER BY time, seq LIMIT ?').raw(true);
+        const oldest = db.prepare(`SELECT ${COLS_OLD} FROM events ORDER BY time, seq LIMIT ?`).raw(true);
         for (;;) {
           const total = this.stmts!.getStat.get('event_bytes') as number;
           let excess = total - policy.maxBytes;
           if (excess <= 0) break;
-          const rows = oldest.all(CHUNK) as [number, number][];
+          const rows = oldest.all(CHUNK) as OldRow[];
           if (rows.length === 0) break;
-          const take: [number, number][] = [];
+          const take: OldRow[] = [];
           for (const r of rows) {
             if (excess <= 0) break;
             take.push(r);
@@ -857,7 +999,7 @@ export class SqliteStore implements Store {
       } catch {
         /* best effort */
       }
-      for (let i = 0; i < purged.length; i += 50_000) this.worker?.postMessage({ type: 'purge', rowids: purged.slice(i, i + 50_000) });
+      for (let i = 0; i < purged.length; i += 50_000) this.worker?.postMessage({ type: 'purge', rows: purged.slice(i, i + 50_000) });
     }
     return { deleted };
   }
@@ -886,7 +1028,8 @@ export class SqliteStore implements Store {
       events: db.prepare('SELECT count(*) FROM events').pluck().get() as number,
       eventBytes: s.getStat.get('event_bytes') as number,
       duplicates: s.getStat.get('duplicates') as number,
-      ftsWatermark: this.ftsAttached ? this.readWatermark(db) : 0,
+      ftsWatermark: this.ftsOn ? this.readWatermark(db) : 0,
+      keysWatermark: this.readWatermark(db, 'keys_watermark'),
       maxSeq: this.maxSeq(db),
       ftsIndexed: this.ftsIndexed,
     };
