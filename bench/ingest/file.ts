@@ -208,8 +208,11 @@ try {
   t = performance.now();
   const threads0 = threadCpu();
   let threadsPeak = new Map<string, number>();
+  let heapPeak = { heapUsed: 0, external: 0, rss: 0 };
   const sampler = setInterval(() => {
     threadsPeak = new Map([...threadsPeak, ...threadCpu()]);
+    const m = process.memoryUsage();
+    if (m.rss > heapPeak.rss) heapPeak = { heapUsed: m.heapUsed, external: m.external, rss: m.rss };
   }, 500);
   const summary = await runFileIngest([file], { dataDir: path.join(dir, 'data'), store: { fts }, format: 'auto', workers });
   const total = (performance.now() - t) / 1000;
@@ -219,6 +222,7 @@ try {
   clearInterval(sampler);
   threadsPeak = new Map([...threadsPeak, ...threadCpu()]);
   const perThread = [...threadsPeak].map(([k, v]) => [k, v - (threads0.get(k) ?? 0)] as const).filter(([, v]) => v >= 0.5).sort((a, b) => b[1] - a[1]);
+  console.log(`at the highest sampled RSS (${(heapPeak.rss / 1048576).toFixed(0)} MiB): main-thread heap ${(heapPeak.heapUsed / 1048576).toFixed(0)} MiB, external ${(heapPeak.external / 1048576).toFixed(0)} MiB`);
   console.log(`CPU by thread during ingest (s): ${perThread.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}`);
   const secs = summary.elapsedMs / 1000;
   const rate = summary.stored / secs;

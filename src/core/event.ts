@@ -148,6 +148,51 @@ export function eventId(time: number, tenant: string, origin: string, raw: strin
   return t.toString(16).padStart(12, '0') + h.slice(0, 20);
 }
 
+/**
+ * Events whose `fields` are exactly their raw JSON object with every number except `EventID`
+ * written as its decimal string: the canonical Windows form of flattened NXLog/OTRF events when
+ * no key was renamed or dropped. A store may then keep the raw text only and rebuild the fields
+ * on read with rawScalarFields(raw) (same keys and values; key order is the raw document's).
+ * Normalizers add an event here after checking sameFieldsAsRawScalars; the set holds no strong
+ * references, and an event whose fields are changed afterwards must not be in it.
+ */
+export const FIELDS_FROM_RAW_SCALARS = new WeakSet<GarrisonEvent>();
+
+/**
+ * Are `fields` what rawScalarFields() rebuilds from the JSON text of `obj`? Only strings and
+ * safe integers qualify (their text is the same in JavaScript and in SQLite's JSON functions,
+ * so queries over the raw text see the same values); any other value type says no.
+ */
+export function sameFieldsAsRawScalars(obj: Record<string, unknown>, fields: Record<string, unknown>): boolean {
+  const keys = Object.keys(obj);
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (!Object.prototype.hasOwnProperty.call(fields, k)) return false;
+    const v = obj[k];
+    const f = fields[k];
+    if (typeof v === 'string') {
+      if (v !== f) return false;
+    } else if (typeof v === 'number' && Number.isSafeInteger(v)) {
+      if (k === 'EventID' ? f !== v : f !== String(v)) return false;
+    } else return false;
+  }
+  // Every key of obj is in fields with the same value; fields must have no other key.
+  let n = 0;
+  for (const k in fields) if (Object.prototype.hasOwnProperty.call(fields, k) && ++n > keys.length) return false;
+  return n === keys.length;
+}
+
+/** The fields of a FIELDS_FROM_RAW_SCALARS event, rebuilt from its raw JSON text. */
+export function rawScalarFields(raw: string): Record<string, unknown> {
+  const obj = JSON.parse(raw) as Record<string, unknown>;
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    out[k] = typeof v === 'number' && k !== 'EventID' ? String(v) : v;
+  }
+  return out;
+}
+
 /** Canonical key for a host name: lower-case, no trailing dot. Short and FQDN forms stay distinct. */
 export function hostKey(name: string | undefined): string | undefined {
   if (!name) return undefined;

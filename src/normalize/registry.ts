@@ -19,7 +19,7 @@ import { auditdParser, looksLikeAudit, normalizeAuditd } from './auditd/parser.j
 import { looksLikeProxyCombined, looksLikeSquid, normalizeProxy, proxyParser } from './proxy/parser.js';
 import { detectWindowsJson, windowsJsonToFlat, windowsToEvent, windowsXmlToFlat, type WindowsFlat } from './windows/index.js';
 import { isGarrisonError, toGarrisonError } from '../core/errors.js';
-import { eventId } from '../core/event.js';
+import { eventId, FIELDS_FROM_RAW_SCALARS, sameFieldsAsRawScalars } from '../core/event.js';
 import { isObject as isObj } from './json/common.js';
 
 /** Event time for Windows events without TimeCreated: transport time, file time, receive time. */
@@ -31,10 +31,13 @@ function fallbackTime(rec: RawRecord): number {
 }
 
 /** Windows JSON (Winlogbeat, NXLog/OTRF flattened, evtx_dump) through the one Windows normalization. */
-function normalizeWindowsObject(obj: Record<string, unknown>, raw: string, rec: RawRecord): ParseResult {
+function normalizeWindowsObject(obj: Record<string, unknown>, raw: string, rec: RawRecord, rawIsJson = true): ParseResult {
   const flat = windowsJsonToFlat(obj);
   if (!flat) return fail('PARSE_UNKNOWN_FORMAT', `${rec.origin}: not a Windows event (no Event.System, winlog or EventID+Channel)`, rec);
-  return { ok: true, event: windowsToEvent(flat, { tenant: rec.tenant, origin: rec.origin, input: rec.input, receivedAt: rec.receivedAt, raw, time: fallbackTime(rec) }) };
+  const event = windowsToEvent(flat, { tenant: rec.tenant, origin: rec.origin, input: rec.input, receivedAt: rec.receivedAt, raw, time: fallbackTime(rec) });
+  // Flattened events whose canonical form is the raw object itself: the store keeps raw only.
+  if (rawIsJson && sameFieldsAsRawScalars(obj, flat)) FIELDS_FROM_RAW_SCALARS.add(event);
+  return { ok: true, event };
 }
 
 /** Windows event XML (`<Event xmlns=...>`, HEC XmlWinEventLog). */
@@ -83,7 +86,7 @@ const winlogParser: Parser = {
         // Splunk's classic WinEventLog text (key=value header lines, then Message=).
         const o = parseWinEventLogText(t);
         if (!o) return fail('PARSE_UNKNOWN_FORMAT', `${rec.origin}: a Windows event must be JSON, XML or WinEventLog text (LogName=, EventCode=, Message=)`, rec);
-        return normalizeWindowsObject(o, rec.data, rec);
+        return normalizeWindowsObject(o, rec.data, rec, false);
       }
     }
     const r = parseJsonObject(rec);

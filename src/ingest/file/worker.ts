@@ -11,7 +11,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { toGarrisonError } from '../../core/errors.js';
-import type { GarrisonEvent } from '../../core/event.js';
+import { FIELDS_FROM_RAW_SCALARS, type GarrisonEvent } from '../../core/event.js';
 import { parseRecord } from '../../normalize/registry.js';
 import type { ParseResult, RawRecord } from '../../normalize/types.js';
 import type { NormalizeReply, NormalizeRequest, NormalizeRejected } from './workers.js';
@@ -47,8 +47,13 @@ parentPort!.on('message', (m: NormalizeRequest) => {
       }
       const ev = r.event;
       const ent = ev.entities ?? {};
-      let f: string | null = JSON.stringify(ev.fields ?? {});
-      if (f === ev.raw) f = null;
+      // As the SQLite store encodes it: '' = rebuilt from raw (FIELDS_FROM_RAW_SCALARS), null = raw is the fields' JSON.
+      let f: string | null;
+      if (FIELDS_FROM_RAW_SCALARS.has(ev)) f = '';
+      else {
+        f = JSON.stringify(ev.fields ?? {});
+        if (f === ev.raw) f = null;
+      }
       idx.push(i);
       id.push(ev.id);
       time.push(ev.time);

@@ -13,7 +13,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, GarrisonError, type ErrorCode, type ErrorLocation } from '../../core/errors.js';
-import type { GarrisonEvent } from '../../core/event.js';
+import { rawScalarFields, type GarrisonEvent } from '../../core/event.js';
 import type { RawRecord } from '../../normalize/types.js';
 import { preParsed } from '../hec/workers.js';
 import { preEncoded } from '../../store/sqlite/store.js';
@@ -130,7 +130,7 @@ function lazyEvent(base: Pick<GarrisonEvent, 'id' | 'time' | 'ingestTime' | 'ten
   Object.defineProperties(ev, {
     source: lazy('source', () => envOf().source),
     entities: lazy('entities', () => envOf().entities),
-    fields: lazy('fields', () => JSON.parse(fields ?? raw)),
+    fields: lazy('fields', () => (fields === '' ? rawScalarFields(raw) : JSON.parse(fields ?? raw))),
   });
   return ev;
 }

@@ -178,9 +178,14 @@ const NXLOG_DROP = new Set([
   'source_name', 'event_id', 'computer_name', 'record_number', 'type', 'level',
 ]);
 
+const NXLOG_ENVELOPE_ENTRIES = Object.entries(NXLOG_ENVELOPE);
+
 function nxlogToFlat(obj: Obj): WindowsFlat {
   const out = newFlat();
-  for (const [k, f] of Object.entries(NXLOG_ENVELOPE)) setIf(out, f, obj[k]);
+  for (let i = 0; i < NXLOG_ENVELOPE_ENTRIES.length; i++) {
+    const v = obj[NXLOG_ENVELOPE_ENTRIES[i][0]];
+    if (v !== undefined) setIf(out, NXLOG_ENVELOPE_ENTRIES[i][1], v);
+  }
   // NXLog: ProcessID is the System Execution ProcessID; Sysmon's own is ProcessId (case differs).
   if (obj.ProcessID !== undefined && out.ProcessID === undefined) setIf(out, 'ProcessID', obj.ProcessID);
   const eid = eventIdOf(obj.EventID);
@@ -189,9 +194,9 @@ function nxlogToFlat(obj: Obj): WindowsFlat {
   if (kw) out.Keywords = kw;
   const ts = obj['@timestamp'] ?? obj.EventTime;
   if (typeof ts === 'string') out.TimeCreated = canonicalTime(ts);
-  for (const [k, v] of Object.entries(obj)) {
+  for (const k of Object.keys(obj)) {
     if (NXLOG_DROP.has(k)) continue;
-    setIf(out, Object.prototype.hasOwnProperty.call(out, k) ? `EventData_${k}` : k, v);
+    setIf(out, k in out ? `EventData_${k}` : k, obj[k]); // `in`: out has no prototype
   }
   return out;
 }

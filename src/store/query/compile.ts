@@ -228,9 +228,10 @@ export function sqliteDialect(o: SqliteDialectOptions = { fts: false, watermark:
       case 'env':
         return `json_extract(e.env, ${p.add(sqlitePath(ref.path))})`;
       case 'fields':
-        // fields is NULL when the raw text is the fields' JSON (see sqlite/store.ts).
-        if (!ref.name.includes('.')) return `json_extract(COALESCE(e.fields, e.raw), ${p.add(sqlitePath([ref.name]))})`;
-        return `COALESCE(json_extract(COALESCE(e.fields, e.raw), ${p.add(sqlitePath([ref.name]))}), json_extract(COALESCE(e.fields, e.raw), ${p.add(sqlitePath(ref.name.split('.')))}))`;
+        // fields is NULL when the raw text is the fields' JSON, '' when the fields are the raw
+        // object with numbers as strings (see sqlite/store.ts): either way, read the raw text.
+        if (!ref.name.includes('.')) return `json_extract(COALESCE(NULLIF(e.fields, ''), e.raw), ${p.add(sqlitePath([ref.name]))})`;
+        return `COALESCE(json_extract(COALESCE(NULLIF(e.fields, ''), e.raw), ${p.add(sqlitePath([ref.name]))}), json_extract(COALESCE(NULLIF(e.fields, ''), e.raw), ${p.add(sqlitePath(ref.name.split('.')))}))`;
       case 'raw':
         return 'e.raw';
       case 'id':

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runStoreContract, fixtureEvents, makeEvent } from '../contract.js';
 import Database from 'better-sqlite3';
-import { openSqliteStore } from './store.js';
+import { envJson, openSqliteStore } from './store.js';
 import { isGarrisonError } from '../../core/errors.js';
+import { FIELDS_FROM_RAW_SCALARS } from '../../core/event.js';
+import { parseRecord } from '../../normalize/registry.js';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'garrison-store-'));
@@ -112,6 +114,62 @@ describe('sqlite store specifics', () => {
       await c.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('keeps only the raw text of flattened Windows events whose fields are the raw object, and reads and searches them the same', async () => {
+    const dir = tmp();
+    const store = openSqliteStore({ file: join(dir, 'g.db') });
+    try {
+      const line = JSON.stringify({
+        EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', Provider_Name: 'Microsoft-Windows-Sysmon', Computer: 'WS-1.corp.example.com',
+        UtcTime: '2024-01-01 00:00:01.000', ProcessGuid: '{0B1A59DC-72D7-42D7-5588-97B5A31B5686}', ProcessId: 31784, Image: 'C:\\Windows\\System32\\cmd.exe',
+        CommandLine: 'cmd.exe /c whoami', User: 'CORP\\alice',
+      });
+      const renamed = JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', Hostname: 'WS-2', ProcessId: 42, Image: 'C:\\x.exe' });
+      const rec = (data: string, n: number) => ({ data, origin: `test:${n}`, input: 'test', tenant: 'default', receivedAt: 1_700_000_000_000, format: 'json' as const });
+      const a = parseRecord(rec(line, 1));
+      const b = parseRecord(rec(renamed, 2));
+      if (!a.ok || !b.ok) throw new Error('parse failed');
+      expect(FIELDS_FROM_RAW_SCALARS.has(a.event)).toBe(true);
+      expect(FIELDS_FROM_RAW_SCALARS.has(b.event)).toBe(false); // Hostname is renamed Computer: fields stored
+      await store.appendEvents([a.event, b.event]);
+      const raw = new Database(join(dir, 'g.db'), { readonly: true });
+      const cols = raw.prepare('SELECT id, fields FROM events ORDER BY seq').all() as { id: string; fields: string | null }[];
+      raw.close();
+      expect(cols[0].fields).toBe('');
+      expect(JSON.parse(cols[1].fields!)).toEqual({ ...b.event.fields });
+      const [back] = await store.getEvents([a.event.id]);
+      expect({ ...back.fields }).toEqual({ ...a.event.fields });
+      expect(back.fields.ProcessId).toBe('31784');
+      expect(back.fields.EventID).toBe(1);
+      const ids = async (q: string) => (await store.search(q)).events.map((e) => e.id);
+      expect(await ids('ProcessId:31784')).toEqual([a.event.id]);
+      expect(await ids('ProcessId:317*')).toEqual([a.event.id]);
+      expect(await ids('ProcessId>30000')).toEqual([a.event.id]);
+      expect(await ids('CommandLine:*whoami*')).toEqual([a.event.id]);
+      expect(await ids('Computer:WS-2')).toEqual([b.event.id]);
+      expect((await ids('ProcessId:*')).sort()).toEqual([a.event.id, b.event.id].sort());
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('serialises the envelope exactly as JSON.stringify, shared frozen parts once', () => {
+    const shared = Object.freeze({ format: 'winlog', product: 'windows', input: 'x', eventCode: '1' });
+    const cls = Object.freeze({ uid: 1007, name: 'process_activity' });
+    const cases: [unknown, unknown, unknown][] = [
+      [shared, cls, { host: 'h', process: { pid: 1, image: 'a"b\\c' }, missing: undefined }],
+      [{ format: 'json', product: 'p' }, { uid: 0, name: 'base_event' }, {}],
+      [undefined, cls, {}],
+      [shared, null, { host: 'x' }],
+    ];
+    for (const [source, c, entities] of cases) {
+      const env = envJson(source as never, c as never, entities as never);
+      expect(env).toBe(JSON.stringify({ source, class: c, entities }));
+    }
+    // A second use of the same frozen objects gives the same text.
+    expect(envJson(shared as never, cls as never, {})).toBe(JSON.stringify({ source: shared, class: cls, entities: {} }));
   });
 
   it('persists across reopen and can be opened read-only by a second process-like reader', async () => {

@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { GarrisonError, ProblemList } from '../../core/errors.js';
-import { hostKey, type GarrisonEvent } from '../../core/event.js';
+import { FIELDS_FROM_RAW_SCALARS, hostKey, rawScalarFields, type GarrisonEvent } from '../../core/event.js';
 import type { Signal } from '../../core/signal.js';
 import type {
   AppendResult,
@@ -124,6 +124,25 @@ const NUM_RE = /^\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$/;
  * look here stores the same rows.
  */
 export const preEncoded = new WeakMap<GarrisonEvent, { env: string; fields: string | null; host?: string; user?: string }>();
+
+/** JSON of frozen (shared, immutable) objects such as a normalizer's per-log-source `source`. */
+const frozenJson = new WeakMap<object, string>();
+function jsonOfShared(o: object): string {
+  let j = frozenJson.get(o);
+  if (j === undefined) {
+    j = JSON.stringify(o);
+    if (Object.isFrozen(o)) frozenJson.set(o, j);
+  }
+  return j;
+}
+
+/** Exactly JSON.stringify({ source, class, entities }), serialising a shared source/class once. */
+export function envJson(source: GarrisonEvent['source'], cls: GarrisonEvent['class'], entities: GarrisonEvent['entities']): string {
+  if (source === null || typeof source !== 'object' || cls === null || typeof cls !== 'object' || entities === null || typeof entities !== 'object') {
+    return JSON.stringify({ source, class: cls, entities });
+  }
+  return `{"source":${jsonOfShared(source)},"class":${jsonOfShared(cls)},"entities":${JSON.stringify(entities)}}`;
+}
 
 export interface SqliteStoreStats {
   events: number;
@@ -450,9 +469,15 @@ export class SqliteStore implements Store {
     const pre = preEncoded.get(ev);
     if (pre) return pre;
     const ent = ev.entities ?? {};
-    const env = JSON.stringify({ source: ev.source, class: ev.class, entities: ent });
-    let fields: string | null = JSON.stringify(ev.fields ?? {});
-    if (fields === ev.raw) fields = null; // JSON inputs: the raw text already is the fields
+    const env = envJson(ev.source, ev.class, ent);
+    // The fields column: NULL when the raw text is the fields' JSON; '' when the fields are the
+    // raw object with numbers as strings (rebuilt on read, see FIELDS_FROM_RAW_SCALARS); else JSON.
+    let fields: string | null;
+    if (FIELDS_FROM_RAW_SCALARS.has(ev)) fields = '';
+    else {
+      fields = JSON.stringify(ev.fields ?? {});
+      if (fields === ev.raw) fields = null;
+    }
     return { env, fields, host: ent.host, user: ent.user };
   }
 
@@ -677,7 +702,7 @@ export class SqliteStore implements Store {
       source: env.source,
       class: env.class,
       entities: env.entities,
-      fields: JSON.parse(r.fields ?? r.raw) as Record<string, unknown>,
+      fields: r.fields === '' ? rawScalarFields(r.raw) : (JSON.parse(r.fields ?? r.raw) as Record<string, unknown>),
       raw: r.raw,
     };
   }
