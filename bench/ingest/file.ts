@@ -1,7 +1,7 @@
 /**
  * File ingest benchmark (a script, not a test):
  *
- *   node --import tsx bench/ingest/file.ts [--events N] [--workers N] [--keep] [--fts off|background] [--profile-parse] [--split]
+ *   node --max-semi-space-size=128 --import tsx bench/ingest/file.ts [--events N] [--workers N] [--keep] [--fts off|background] [--profile-parse] [--split]
  *
  * Generates an NDJSON file of N (default 1,000,000) realistic Windows/Sysmon-like JSON events of
  * ~600 bytes, ingests it into a fresh SQLite store through the same code path as

@@ -88,7 +88,7 @@ if (yaml.length) {
   writeFileSync(join(dir, 'bench.yaml'), yaml.join('\n') + '\n');
   extra.push('--config', join(dir, 'bench.yaml'));
 }
-const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--max-semi-space-size=64', '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data', dir, ...extra], {
+const child = spawn(process.execPath, [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), '--max-semi-space-size=128', '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data', dir, ...extra], {
   cwd: ROOT,
   env: { ...process.env, GARRISON_HEC_TOKEN: TOKEN, GARRISON_LOG_LEVEL: 'warn', GARRISON_CONFIG: '' },
   stdio: ['ignore', 'pipe', 'inherit'],

@@ -105,31 +105,44 @@ export function createPipeline(opts: PipelineOptions): Pipeline {
   async function drain(): Promise<void> {
     while (queue.length > 0) {
       const p = queue.shift()!;
+      const n = p.events.length;
+      // Without listeners nothing needs the event objects after the store has taken the batch:
+      // dropping them here lets them die young (fewer promotions, less memory) while it commits.
+      const notify = listeners.size > 0;
       const t0 = performance.now();
       try {
-        const res = await store.appendEvents(p.events);
+        const res = await write(p, notify);
         const ms = performance.now() - t0;
         st.writes++;
         st.lastWriteMs = ms;
         st.stored += res.stored;
         st.duplicates += res.duplicates;
-        opts.onWrite?.({ events: p.events.length, stored: res.stored, duplicates: res.duplicates, ms });
+        opts.onWrite?.({ events: n, stored: res.stored, duplicates: res.duplicates, ms });
         p.resolve({ stored: res.stored, duplicates: res.duplicates, rejected: p.rejected });
-        for (const l of listeners) {
-          try {
-            l(p.events);
-          } catch {
-            // A listener's failure never fails the acknowledgement; listeners report their own errors.
+        if (notify) {
+          for (const l of listeners) {
+            try {
+              l(p.events);
+            } catch {
+              // A listener's failure never fails the acknowledgement; listeners report their own errors.
+            }
           }
         }
       } catch (e) {
         st.writeErrors++;
         p.reject(toGarrisonError(e));
       } finally {
-        st.queuedEvents -= p.events.length;
+        st.queuedEvents -= n;
         st.queuedBytes -= p.bytes;
       }
     }
+  }
+
+  /** Hands the batch to the store; without listeners the pending entry lets go of the events. */
+  function write(p: Pending, notify: boolean): Promise<{ stored: number; duplicates: number }> {
+    const events = p.events;
+    if (!notify) p.events = [];
+    return store.appendEvents(events);
   }
 
   function kick(): void {

@@ -31,8 +31,8 @@ function fallbackTime(rec: RawRecord): number {
 }
 
 /** Windows JSON (Winlogbeat, NXLog/OTRF flattened, evtx_dump) through the one Windows normalization. */
-function normalizeWindowsObject(obj: Record<string, unknown>, raw: string, rec: RawRecord, rawIsJson = true): ParseResult {
-  const flat = windowsJsonToFlat(obj);
+function normalizeWindowsObject(obj: Record<string, unknown>, raw: string, rec: RawRecord, rawIsJson = true, kind = detectWindowsJson(obj)): ParseResult {
+  const flat = windowsJsonToFlat(obj, kind);
   if (!flat) return fail('PARSE_UNKNOWN_FORMAT', `${rec.origin}: not a Windows event (no Event.System, winlog or EventID+Channel)`, rec);
   const event = windowsToEvent(flat, { tenant: rec.tenant, origin: rec.origin, input: rec.input, receivedAt: rec.receivedAt, raw, time: fallbackTime(rec) });
   // Flattened events whose canonical form is the raw object itself: the store keeps raw only.
@@ -52,7 +52,8 @@ function normalizeWindowsXml(xml: string, rec: RawRecord): ParseResult {
 
 /** Object → event by shape: the dispatch used for JSON whose producer is not named. */
 export function normalizeObject(obj: Record<string, unknown>, raw: string, rec: RawRecord): ParseResult {
-  if (detectWindowsJson(obj) !== undefined) return normalizeWindowsObject(obj, raw, rec);
+  const kind = detectWindowsJson(obj);
+  if (kind !== undefined) return normalizeWindowsObject(obj, raw, rec, true, kind);
   if (isCloudTrailRecord(obj)) return normalizeCloudTrail(obj, raw, rec);
   if (Array.isArray(obj.Records) && obj.Records.length > 0 && isObject(obj.Records[0]) && isCloudTrailRecord(obj.Records[0])) {
     return fail('PARSE_CLOUDTRAIL_INVALID', `${rec.origin}: a CloudTrail {"Records":[...]} document must be split into records (garrison ingest does this)`, rec);

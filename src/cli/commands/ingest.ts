@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { FILE_FORMATS, type FileFormat, type IngestSummary } from '../../ingest/file/ingest.js';
+import { FILE_FORMATS, FileIngestConfigSchema, type FileFormat, type IngestSummary } from '../../ingest/file/ingest.js';
 import { runFileIngest } from '../../ingest/file/run.js';
 import { GarrisonError } from '../../core/errors.js';
 
@@ -63,9 +63,9 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'format of every file (default: detect per file)').choices([...FILE_FORMATS]).default('auto'))
     .option('--tenant <tenant>', 'tenant of the events', 'default')
     .option('--json', 'print the summary as JSON')
-    .option('--batch <n>', 'records per store transaction', intOption('--batch', 1, 100_000), 10_000)
+    .option('--batch <n>', `records per store transaction (default ${FileIngestConfigSchema.shape.batchSize.parse(undefined)})`, intOption('--batch', 1, 100_000))
     .option('--max-record <chars>', 'largest line or JSON element accepted', intOption('--max-record', 1024, 64 * 1024 * 1024), 1024 * 1024)
-    .action(async (paths: string[], o: { data: string; format: FileFormat; tenant: string; json?: boolean; batch: number; maxRecord: number }) => {
+    .action(async (paths: string[], o: { data: string; format: FileFormat; tenant: string; json?: boolean; batch?: number; maxRecord: number }) => {
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(o.tenant)) throw new GarrisonError('BAD_REQUEST', '--tenant must be 1-64 letters, digits, "_", "." or "-"', { location: { field: '--tenant' } });
       const tty = process.stdout.isTTY && !o.json;
       let bar: cliProgress.SingleBar | undefined;

@@ -31,7 +31,7 @@ export const FileIngestConfigSchema = z
     /** Records per pipeline submit. */
     batchSize: z.number().int().min(1).max(100_000).default(2_500),
     /** Submits in flight at once (overlaps reading with storing). */
-    maxInFlight: z.number().int().min(1).max(8).default(Number(process.env.MIF ?? 2)),
+    maxInFlight: z.number().int().min(1).max(8).default(3),
     /** Largest record (line or JSON element), in characters; larger ones are skipped unbuffered. */
     maxRecordChars: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     /** Largest CloudTrail document parsed whole (decompressed bytes). */
@@ -39,7 +39,7 @@ export const FileIngestConfigSchema = z
     /** Rejections listed individually in the summary (all are counted). */
     listRejections: z.number().int().min(0).max(10_000).default(20),
     /** Read size per I/O call. */
-    readChunkBytes: z.number().int().min(4096).max(64 * 1024 * 1024).default(1024 * 1024),
+    readChunkBytes: z.number().int().min(4096).max(64 * 1024 * 1024).default(64 * 1024),
     /** Retry delay when the pipeline answers BUSY. */
     busyRetryMs: z.number().int().min(1).max(60_000).default(50),
     /**

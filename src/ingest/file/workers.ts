@@ -11,6 +11,7 @@
  * serialising them again. A worker that dies is replaced, and its in-flight batches are
  * normalized inline by the pipeline (slower, same result).
  */
+import { workersUseTheirOwnHeapLimits } from '../../core/threads.js';
 import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, GarrisonError, type ErrorCode, type ErrorLocation } from '../../core/errors.js';
 import { rawScalarFields, type GarrisonEvent } from '../../core/event.js';
@@ -64,6 +65,7 @@ const WORKER_OLD_GEN_MB = 128;
 export const MAX_WORKER_BATCH_CHARS = 8 * 1024 * 1024;
 
 function startWorker(): Worker {
+  workersUseTheirOwnHeapLimits();
   // A bounded heap keeps the worker (and the process RSS) in check; batches over
   // MAX_WORKER_BATCH_CHARS are normalized inline instead, so a batch of huge records cannot
   // exhaust it (and if a worker dies anyway, its batches fall back to inline normalization).

@@ -10,6 +10,7 @@
  * before falling back to the parser registry. A worker that dies fails only its in-flight
  * requests (HEC code 8, nothing acknowledged) and is replaced.
  */
+import { workersUseTheirOwnHeapLimits } from '../../core/threads.js';
 import { Worker } from 'node:worker_threads';
 import { ERROR_CODES, GarrisonError, type ErrorCode, type ErrorLocation } from '../../core/errors.js';
 import type { GarrisonEvent } from '../../core/event.js';
@@ -63,6 +64,7 @@ interface Slot {
  * an `--import tsx` loader on to worker threads).
  */
 function startWorker(limits: HecLimits): Worker {
+  workersUseTheirOwnHeapLimits();
   if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData: limits });
   const entry = new URL('./worker.ts', import.meta.url).href;
   let api = 'tsx/esm/api';

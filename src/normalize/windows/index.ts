@@ -326,8 +326,8 @@ export function windowsEntities(flat: WindowsFlat, service: string | undefined):
     if (parent.guid || parent.pid !== undefined || parent.image || parent.commandLine) proc.parent = parent;
     if (service === 'sysmon' && su.user) proc.user = s(flat, 'User');
   }
-  for (const k of Object.keys(proc) as (keyof typeof proc)[]) if (proc[k] === undefined) delete proc[k];
-  if (Object.keys(proc).length) e.process = proc;
+  const p = defined(proc);
+  if (Object.keys(p).length) e.process = p;
   // network
   e.srcIp = ip(s(flat, 'SourceIp', 'SourceAddress', 'IpAddress', 'ClientAddress'));
   if (!e.srcIp && service === 'terminalservices-localsessionmanager') e.srcIp = ipOnly(s(flat, 'Address'));
@@ -366,21 +366,37 @@ export function windowsEntities(flat: WindowsFlat, service: string | undefined):
       else if (kw === '0x8010000000000000') e.outcome = 'failure';
     }
   }
-  for (const k of Object.keys(e) as (keyof EventEntities)[]) if (e[k] === undefined) delete e[k];
-  return e;
+  return defined(e);
+}
+
+/**
+ * A copy without the undefined properties. (Deleting them instead would turn the object into a
+ * slow dictionary-mode object, and entities are read by every later stage and serialised once.)
+ */
+function defined<T extends object>(o: T): T {
+  const out = {} as Record<string, unknown>;
+  for (const k in o) {
+    const v = (o as Record<string, unknown>)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as T;
 }
 
 /** Event time (ms) from the flat form's TimeCreated, else `fallback`. */
 export function windowsTime(flat: WindowsFlat, fallback: number): number {
   // TimeCreated (System); else Sysmon's own UtcTime ("2024-01-01 10:00:00.123", UTC), which
   // flattened shippers often carry without the System time.
-  for (const t of [flat.TimeCreated, flat.UtcTime]) {
-    if (typeof t !== 'string') continue;
-    const c = canonicalTime(t);
-    const ms = Date.parse(c.length > 24 ? c.slice(0, 23) + 'Z' : c);
-    if (Number.isFinite(ms)) return ms;
-  }
-  return fallback;
+  const a = timeOf(flat.TimeCreated);
+  if (a !== undefined) return a;
+  const b = timeOf(flat.UtcTime);
+  return b !== undefined ? b : fallback;
+}
+
+function timeOf(t: unknown): number | undefined {
+  if (typeof t !== 'string') return undefined;
+  const c = canonicalTime(t);
+  const ms = Date.parse(c.length > 24 ? c.slice(0, 23) + 'Z' : c);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 type SourceEntry = { source: GarrisonEvent['source']; cls: GarrisonEvent['class']; service: string | undefined };

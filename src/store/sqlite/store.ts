@@ -19,6 +19,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
 import { GarrisonError, ProblemList } from '../../core/errors.js';
+import { workersUseTheirOwnHeapLimits } from '../../core/threads.js';
 import { FIELDS_FROM_RAW_SCALARS, hostKey, rawScalarFields, type GarrisonEvent } from '../../core/event.js';
 import type { Signal } from '../../core/signal.js';
 import type {
@@ -110,6 +111,12 @@ const EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 /** Rows per multi-row INSERT (binding 352 parameters per call instead of 11 cuts per-row overhead). */
 const INSERT_ROWS = 32;
 const require = createRequire(import.meta.url);
+/**
+ * Heap limits of the store's threads. V8 flags are process-wide: without a limit here they would
+ * inherit the main thread's young generation (`--max-semi-space-size`, set large for ingest) and
+ * each grow it to hundreds of MiB for batches that live a few milliseconds.
+ */
+const STORE_THREAD_LIMITS = { maxYoungGenerationSizeMb: 48 };
 
 type Row = { seq: number; id: string; time: number; ingest_time: number; tenant: string; env: string; fields: string | null; raw: string };
 
@@ -357,7 +364,8 @@ export class SqliteStore implements Store {
       checkpointMs: this.config.checkpoint === 'background' ? this.config.checkpointMs : 0,
       nice: this.config.indexerNice,
     };
-    const w = new Worker(FTS_WORKER_CODE, { eval: true, workerData: data });
+    workersUseTheirOwnHeapLimits();
+    const w = new Worker(FTS_WORKER_CODE, { eval: true, workerData: data, resourceLimits: STORE_THREAD_LIMITS });
     w.unref();
     w.on('message', (m: FtsWorkerMessage) => {
       if (m.type === 'progress') {
@@ -396,7 +404,8 @@ export class SqliteStore implements Store {
       autocheckpointPages: c.checkpoint === 'background' ? c.checkpointSafetyPages : 0,
       insertRows: INSERT_ROWS,
     };
-    const w = new Worker(WRITER_WORKER_CODE, { eval: true, workerData: data });
+    workersUseTheirOwnHeapLimits();
+    const w = new Worker(WRITER_WORKER_CODE, { eval: true, workerData: data, resourceLimits: STORE_THREAD_LIMITS });
     w.unref();
     const fail = (message: string): void => {
       // Batches in flight are not acknowledged (their senders retry); later ones are written inline.
@@ -627,13 +636,16 @@ export class SqliteStore implements Store {
     if (!Array.isArray(events)) throw new GarrisonError('STORE_BAD_EVENT', 'appendEvents expects an array of events');
     if (events.length === 0) return { stored: 0, duplicates: 0 };
     for (let i = 0; i < events.length; i++) validateEvent(events[i], i);
+    const n = events.length;
     let result: AppendResult;
     try {
       const w = this.writer;
+      // On the thread path `events` is not referenced after the batch is encoded, so a caller
+      // that drops it lets the event objects die young while the writer commits.
       result = w ? await this.writeOnThread(w, events) : this.appendTx.immediate(events);
     } catch (e) {
       this.clearDictCache(); // ids interned inside the rolled-back transaction are gone
-      throw new GarrisonError('STORE_IO', `appending ${events.length} events to ${this.config.file} failed: ${(e as Error).message}`, {
+      throw new GarrisonError('STORE_IO', `appending ${n} events to ${this.config.file} failed: ${(e as Error).message}`, {
         location: { file: this.config.file },
         cause: e,
       });
