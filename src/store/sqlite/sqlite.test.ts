@@ -172,6 +172,34 @@ describe('sqlite store specifics', () => {
     expect(envJson(shared as never, cls as never, {})).toBe(JSON.stringify({ source: shared, class: cls, entities: {} }));
   });
 
+  it('a writer thread that dies fails only the batches it held; later batches are written inline', async () => {
+    const dir = tmp();
+    const store = openSqliteStore({ file: join(dir, 'g.db') });
+    try {
+      const evs = fixtureEvents();
+      expect(await store.appendEvents(evs.slice(0, 3))).toEqual({ stored: 3, duplicates: 0 });
+      const writer = (store as unknown as { writer?: import('node:worker_threads').Worker }).writer;
+      expect(writer).toBeDefined();
+      // Terminate it with a batch in flight: that batch must be refused, never acknowledged.
+      const inFlight = store.appendEvents(evs.slice(3, 6));
+      await writer!.terminate();
+      const outcome = await inFlight.then(
+        (r) => ({ ok: true as const, r }),
+        (e: unknown) => ({ ok: false as const, e }),
+      );
+      if (outcome.ok) expect(outcome.r.stored + outcome.r.duplicates).toBe(3); // it may have committed first
+      else expect(isGarrisonError(outcome.e, 'STORE_IO')).toBe(true);
+      // Later batches go inline; a retried batch is exact (duplicates are recognised).
+      const again = await store.appendEvents(evs.slice(3));
+      expect(again.stored + again.duplicates).toBe(7);
+      expect(await store.countEvents()).toBe(10);
+      expect((await store.search('mimikatz')).events).toHaveLength(2);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('persists across reopen and can be opened read-only by a second process-like reader', async () => {
     const dir = tmp();
     const file = join(dir, 'g.db');
