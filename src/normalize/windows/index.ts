@@ -408,6 +408,7 @@ type SourceEntry = { source: GarrisonEvent['source']; cls: GarrisonEvent['class'
  */
 const sourceCache = new Map<string, SourceEntry>();
 const SOURCE_CACHE_MAX = 4096;
+const SOURCE_KEY_MAX = 512;
 
 function sourceOf(flat: WindowsFlat, info: WindowsEventInfo): SourceEntry {
   const format = info.format ?? 'winlog';
@@ -417,7 +418,9 @@ function sourceOf(flat: WindowsFlat, info: WindowsEventInfo): SourceEntry {
   // Sysmon 12's category depends on EventType; include it for that event id only.
   const extra = code === '12' ? String(flat.EventType ?? '') : '';
   const key = `${format}\u0000${info.input}\u0000${channel ?? '\u0001'}\u0000${provider ?? '\u0001'}\u0000${code ?? '\u0001'}\u0000${extra}`;
-  let hit = sourceCache.get(key);
+  // Attackers choose these values: only short keys are cached (4,096 × 512 characters at most).
+  const cacheable = key.length <= SOURCE_KEY_MAX;
+  let hit = cacheable ? sourceCache.get(key) : undefined;
   if (hit) return hit;
   const ls = windowsLogSource(flat);
   const source: GarrisonEvent['source'] = { format, product: 'windows', input: info.input };
@@ -427,6 +430,7 @@ function sourceOf(flat: WindowsFlat, info: WindowsEventInfo): SourceEntry {
   if (provider !== undefined) source.provider = provider;
   if (code !== undefined) source.eventCode = code;
   hit = { source: Object.freeze(source), cls: Object.freeze({ uid: OCSF_CLASSES[ls.ocsf], name: ls.ocsf }), service: ls.service };
+  if (!cacheable) return hit;
   if (sourceCache.size >= SOURCE_CACHE_MAX) sourceCache.clear();
   sourceCache.set(key, hit);
   return hit;

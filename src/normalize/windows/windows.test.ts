@@ -157,6 +157,21 @@ describe('log source mapping (SigmaHQ thor.yml)', () => {
     expect(file.class.name).toBe('file_activity');
   });
 
+  it('shares one frozen source per log source, and does not cache attacker-sized values', () => {
+    const base = { Channel: 'Microsoft-Windows-Sysmon/Operational', Computer: 'h', EventID: 1 };
+    const a = windowsToEvent({ ...base, Image: 'a' }, { ...info, raw: '' });
+    const b = windowsToEvent({ ...base, Image: 'b' }, { ...info, raw: '' });
+    expect(a.source).toBe(b.source);
+    expect(Object.isFrozen(a.source)).toBe(true);
+    expect(a.source).toEqual({ format: 'winlog', product: 'windows', input: 'test', service: 'sysmon', category: 'process_creation', channel: base.Channel, eventCode: '1' });
+    const long = 'C'.repeat(10_000);
+    const x = windowsToEvent({ ...base, Channel: long }, { ...info, raw: '' });
+    const y = windowsToEvent({ ...base, Channel: long }, { ...info, raw: '' });
+    expect(x.source.channel).toBe(long);
+    expect(x.source).not.toBe(y.source);
+    expect(x.source).toEqual(y.source);
+  });
+
   it('takes the event time from TimeCreated, else from Sysmon UtcTime, else the receive time', () => {
     const base = { Channel: 'Microsoft-Windows-Sysmon/Operational', Computer: 'h', EventID: 1 };
     expect(windowsToEvent({ ...base, UtcTime: '2024-01-02 03:04:05.678' }, { ...info, raw: '' }).time).toBe(Date.UTC(2024, 0, 2, 3, 4, 5, 678));
