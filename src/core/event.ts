@@ -165,21 +165,20 @@ export const FIELDS_FROM_RAW_SCALARS = new WeakSet<GarrisonEvent>();
  */
 export function sameFieldsAsRawScalars(obj: Record<string, unknown>, fields: Record<string, unknown>): boolean {
   const keys = Object.keys(obj);
+  // Same number of own keys, and every key of obj in fields with the same value: the same set.
+  if (Object.keys(fields).length !== keys.length) return false;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
-    if (!Object.prototype.hasOwnProperty.call(fields, k)) return false;
-    const v = obj[k];
     const f = fields[k];
+    if (f === undefined || !Object.prototype.hasOwnProperty.call(fields, k)) return false;
+    const v = obj[k];
     if (typeof v === 'string') {
       if (v !== f) return false;
     } else if (typeof v === 'number' && Number.isSafeInteger(v)) {
       if (k === 'EventID' ? f !== v : f !== String(v)) return false;
     } else return false;
   }
-  // Every key of obj is in fields with the same value; fields must have no other key.
-  let n = 0;
-  for (const k in fields) if (Object.prototype.hasOwnProperty.call(fields, k) && ++n > keys.length) return false;
-  return n === keys.length;
+  return true;
 }
 
 /** The fields of a FIELDS_FROM_RAW_SCALARS event, rebuilt from its raw JSON text. */
