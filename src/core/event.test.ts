@@ -30,3 +30,17 @@ describe('fields rebuilt from raw scalars', () => {
     expect(f.EventID).toBe(4624);
   });
 });
+
+describe('braced GUIDs in fields rebuilt from raw', () => {
+  it('accepts a GUID that differs only in letter case and rebuilds it upper-case, as the Windows canonical form does', () => {
+    const raw = { EventID: 1, ProcessGuid: '{4b4d9c55-6a1b-65f0-0d00-000000000a00}', Other: '{not-a-guid}' };
+    const flat = Object.assign(Object.create(null) as Record<string, unknown>, { EventID: 1, ProcessGuid: '{4B4D9C55-6A1B-65F0-0D00-000000000A00}', Other: '{not-a-guid}' });
+    expect(sameFieldsAsRawScalars(raw, flat)).toBe(true);
+    expect({ ...rawScalarFields(JSON.stringify(raw)) }).toEqual({ ...flat });
+    // An unbraced GUID gains braces in the canonical form: not rebuildable, so stored.
+    const bare = { EventID: 1, ProcessGuid: '4b4d9c55-6a1b-65f0-0d00-000000000a00' };
+    expect(sameFieldsAsRawScalars(bare, Object.assign(Object.create(null) as Record<string, unknown>, { EventID: 1, ProcessGuid: '{4B4D9C55-6A1B-65F0-0D00-000000000A00}' }))).toBe(false);
+    // Any other case difference is a different value.
+    expect(sameFieldsAsRawScalars({ EventID: 1, Image: 'a.exe' }, Object.assign(Object.create(null) as Record<string, unknown>, { EventID: 1, Image: 'A.EXE' }))).toBe(false);
+  });
+});

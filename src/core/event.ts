@@ -148,10 +148,16 @@ export function eventId(time: number, tenant: string, origin: string, raw: strin
   return t.toString(16).padStart(12, '0') + h.slice(0, 20);
 }
 
+/** `{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}` in any case: the form Windows writes GUIDs in. */
+const BRACED_GUID_RE = /^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$/;
+export function isBracedGuid(v: string): boolean {
+  return v.length === 38 && v.charCodeAt(0) === 123 && BRACED_GUID_RE.test(v);
+}
+
 /**
  * Events whose `fields` are exactly their raw JSON object with every number except `EventID`
- * written as its decimal string: the canonical Windows form of flattened NXLog/OTRF events when
- * no key was renamed or dropped. A store may then keep the raw text only and rebuild the fields
+ * written as its decimal string and braced GUIDs in upper case: the canonical Windows form of
+ * flattened NXLog/OTRF/Winlogbeat-style events when no key was renamed or dropped. A store may then keep the raw text only and rebuild the fields
  * on read with rawScalarFields(raw) (same keys and values; key order is the raw document's).
  * Normalizers add an event here after checking sameFieldsAsRawScalars; the set holds no strong
  * references, and an event whose fields are changed afterwards must not be in it.
@@ -161,7 +167,8 @@ export const FIELDS_FROM_RAW_SCALARS = new WeakSet<GarrisonEvent>();
 /**
  * Are `fields` what rawScalarFields() rebuilds from the JSON text of `obj`? Only strings and
  * safe integers qualify (their text is the same in JavaScript and in SQLite's JSON functions,
- * so queries over the raw text see the same values); any other value type says no.
+ * and a GUID differs only in letter case, which the case-insensitive LIKE of queries ignores, so
+ * queries over the raw text see the same values); any other value type says no.
  */
 export function sameFieldsAsRawScalars(obj: Record<string, unknown>, fields: Record<string, unknown>): boolean {
   const keys = Object.keys(obj);
@@ -173,7 +180,7 @@ export function sameFieldsAsRawScalars(obj: Record<string, unknown>, fields: Rec
     if (f === undefined || !Object.prototype.hasOwnProperty.call(fields, k)) return false;
     const v = obj[k];
     if (typeof v === 'string') {
-      if (v !== f) return false;
+      if (v !== f && !(isBracedGuid(v) && v.toUpperCase() === f)) return false;
     } else if (typeof v === 'number' && Number.isSafeInteger(v)) {
       if (k === 'EventID' ? f !== v : f !== String(v)) return false;
     } else return false;
@@ -187,7 +194,7 @@ export function rawScalarFields(raw: string): Record<string, unknown> {
   const out = Object.create(null) as Record<string, unknown>;
   for (const k of Object.keys(obj)) {
     const v = obj[k];
-    out[k] = typeof v === 'number' && k !== 'EventID' ? String(v) : v;
+    out[k] = typeof v === 'number' ? (k === 'EventID' ? v : String(v)) : typeof v === 'string' && isBracedGuid(v) ? v.toUpperCase() : v;
   }
   return out;
 }

@@ -2,6 +2,7 @@
  * The canonical flat form of a Windows event (see docs/windows.md), built from an element tree
  * (EVTX rendering or parsed Windows XML).
  */
+import { isBracedGuid } from '../../core/event.js';
 
 /** An XML element as rendered: name, attributes in document order, children (elements or text). */
 export interface WinXmlElement {
@@ -32,7 +33,7 @@ function text(el: WinXmlElement): string {
   return s;
 }
 
-const GUID_RE = /^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}?$/;
+const GUID_RE = /^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$/;
 
 /**
  * Canonical text of one value: a GUID (with or without braces, any case) becomes
@@ -40,9 +41,9 @@ const GUID_RE = /^\{?[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}
  */
 export function canonicalValue(v: string): string {
   const n = v.length;
-  if ((n === 36 || n === 38) && GUID_RE.test(v) && (n === 38) === (v[0] === '{')) {
-    return (n === 36 ? `{${v}}` : v).toUpperCase();
-  }
+  // The braced form is core's isBracedGuid: fields rebuilt from raw text (core/event.ts) apply the same rule.
+  if (n === 38) return isBracedGuid(v) ? v.toUpperCase() : v;
+  if (n === 36 && GUID_RE.test(v) && v[0] !== '{') return `{${v}}`.toUpperCase();
   return v;
 }
 

@@ -122,7 +122,7 @@ describe('sqlite store specifics', () => {
     try {
       const line = JSON.stringify({
         EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', Provider_Name: 'Microsoft-Windows-Sysmon', Computer: 'WS-1.corp.example.com',
-        UtcTime: '2024-01-01 00:00:01.000', ProcessGuid: '{0B1A59DC-72D7-42D7-5588-97B5A31B5686}', ProcessId: 31784, Image: 'C:\\Windows\\System32\\cmd.exe',
+        UtcTime: '2024-01-01 00:00:01.000', ProcessGuid: '{0b1a59dc-72d7-42d7-5588-97b5a31b5686}', ProcessId: 31784, Image: 'C:\\Windows\\System32\\cmd.exe',
         CommandLine: 'cmd.exe /c whoami', User: 'CORP\\alice',
       });
       const renamed = JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', Hostname: 'WS-2', ProcessId: 42, Image: 'C:\\x.exe' });
@@ -141,9 +141,11 @@ describe('sqlite store specifics', () => {
       const [back] = await store.getEvents([a.event.id]);
       expect({ ...back.fields }).toEqual({ ...a.event.fields });
       expect(back.fields.ProcessId).toBe('31784');
+      expect(back.fields.ProcessGuid).toBe('{0B1A59DC-72D7-42D7-5588-97B5A31B5686}'); // canonical, from lower-case raw
       expect(back.fields.EventID).toBe(1);
       const ids = async (q: string) => (await store.search(q)).events.map((e) => e.id);
       expect(await ids('ProcessId:31784')).toEqual([a.event.id]);
+      expect(await ids('ProcessGuid:"{0B1A59DC-72D7-42D7-5588-97B5A31B5686}"')).toEqual([a.event.id]);
       expect(await ids('ProcessId:317*')).toEqual([a.event.id]);
       expect(await ids('ProcessId>30000')).toEqual([a.event.id]);
       expect(await ids('CommandLine:*whoami*')).toEqual([a.event.id]);
