@@ -180,6 +180,7 @@ describe('sqlite store specifics', () => {
     try {
       const evs = fixtureEvents();
       expect(await store.appendEvents(evs.slice(0, 3))).toEqual({ stored: 3, duplicates: 0 });
+      expect((await store.stats()).writer).toBe('thread');
       const writer = (store as unknown as { writer?: import('node:worker_threads').Worker }).writer;
       expect(writer).toBeDefined();
       // Terminate it with a batch in flight: that batch must be refused, never acknowledged.
@@ -192,6 +193,7 @@ describe('sqlite store specifics', () => {
       if (outcome.ok) expect(outcome.r.stored + outcome.r.duplicates).toBe(3); // it may have committed first
       else expect(isGarrisonError(outcome.e, 'STORE_IO')).toBe(true);
       // Later batches go inline; a retried batch is exact (duplicates are recognised).
+      expect((await store.stats()).writer).toMatch(/^inline \(writer thread stopped: /);
       const again = await store.appendEvents(evs.slice(3));
       expect(again.stored + again.duplicates).toBe(7);
       expect(await store.countEvents()).toBe(10);

@@ -158,6 +158,8 @@ export interface SqliteStoreStats {
   ftsWatermark: number;
   /** Highest seq in the background host/user/class index. */
   keysWatermark: number;
+  /** Who writes events: 'thread', 'inline', or 'inline (writer thread stopped: …)' after a failure. */
+  writer: string;
   maxSeq: number;
   ftsIndexed: number;
 }
@@ -1067,6 +1069,7 @@ export class SqliteStore implements Store {
       duplicates: s.getStat.get('duplicates') as number,
       ftsWatermark: this.ftsOn ? this.readWatermark(db) : 0,
       keysWatermark: this.readWatermark(db, 'keys_watermark'),
+      writer: this.writer ? 'thread' : this.writerFailed ? `inline (writer thread stopped: ${this.writerFailed})` : 'inline',
       maxSeq: this.maxSeq(db),
       ftsIndexed: this.ftsIndexed,
     };
