@@ -2,7 +2,7 @@
  * `garrison coverage`: ATT&CK coverage that accounts for data (report, Navigator layer, gaps) and
  * `garrison coverage metrics`: the SOC operating figures. Logic in src/coverage.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { GarrisonError } from '../../core/errors.js';
 import { CoverageService } from '../../coverage/service.js';
@@ -11,17 +11,7 @@ import { toNavigatorLayer } from '../../coverage/navigator.js';
 import { replayCampaigns, saveReplay } from '../../coverage/validation.js';
 import { saveSnapshot } from '../../coverage/metrics.js';
 import { loadWeightsFile } from '../../coverage/weights.js';
-import { defaultStorePath, openSqliteStore } from '../../store/index.js';
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
-
-function openStore(data: string, readonly: boolean) {
-  const file = defaultStorePath(data);
-  if (!existsSync(file)) throw new GarrisonError('NOT_FOUND', `no store at ${file} (ingest or serve first, or pass --data DIR)`, { location: { file } });
-  return openSqliteStore({ file, readonly });
-}
+import { collect, openExistingStore } from './common.js';
 
 interface CovOpts {
   data: string;
@@ -70,7 +60,7 @@ export function register(program: Command): void {
       const gapsN = Number(o.gaps);
       if (!Number.isInteger(gapsN) || gapsN < 0) throw new GarrisonError('COVERAGE_OPTION_INVALID', `--gaps must be a non-negative integer, got '${o.gaps}'`);
       const weights = o.weights ? loadWeightsFile(o.weights) : undefined;
-      const store = openStore(o.data, !(o.save || o.replay));
+      const store = openExistingStore(o.data, !(o.save || o.replay));
       try {
         const svc = new CoverageService(store, { rulePaths: o.rules, builtin: o.builtin, weights });
         if (o.replay) {
@@ -108,7 +98,7 @@ export function register(program: Command): void {
     .action(async (o: { data: string; window: string; until?: string; minutesPerIncident: string; tenant?: string; json?: boolean }) => {
       // `coverage` defines the same options: values given on the command line land there.
       for (const k of ['data', 'window', 'until', 'tenant', 'json'] as const) if (cov.getOptionValueSource(k) === 'cli') (o as Record<string, unknown>)[k] = cov.getOptionValue(k);
-      const store = openStore(o.data, true);
+      const store = openExistingStore(o.data, true);
       try {
         const m = await new CoverageService(store).soc({ window: o.window, until: o.until, tenant: o.tenant, minutesPerIncident: Number(o.minutesPerIncident), withCoverage: false });
         if (o.json) {

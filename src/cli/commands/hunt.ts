@@ -7,12 +7,8 @@ import type { Command } from 'commander';
 import { GarrisonError } from '../../core/errors.js';
 import { parseTime } from '../../coverage/service.js';
 import { hunt } from '../../detect/rules-tooling/hunt.js';
-import { defaultStorePath, openSqliteStore } from '../../store/index.js';
 import { terminalSafe } from './search.js';
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
+import { collect, openExistingStore } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -32,9 +28,7 @@ export function register(program: Command): void {
       for (const f of o.rule) if (!existsSync(f)) throw new GarrisonError('NOT_FOUND', `no such rule file: ${f}`, { location: { file: f } });
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new GarrisonError('COVERAGE_OPTION_INVALID', `--limit must be a positive integer, got '${o.limit}'`);
-      const file = defaultStorePath(o.data);
-      if (!existsSync(file)) throw new GarrisonError('NOT_FOUND', `no store at ${file} (ingest or serve first, or pass --data DIR)`, { location: { file } });
-      const store = openSqliteStore({ file, readonly: true });
+      const store = openExistingStore(o.data);
       try {
         const r = await hunt(store, {
           rules: o.rule.length ? o.rule : undefined,

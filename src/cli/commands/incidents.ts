@@ -3,13 +3,11 @@
  * beside a running `garrison serve`). Everything printed from incidents is attacker-influenced
  * text: control characters are neutralised.
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { GarrisonError } from '../../core/errors.js';
 import type { Incident } from '../../core/incident.js';
 import { IncidentsService, type IncidentSummary } from '../../correlate/service.js';
-import { defaultStorePath, openSqliteStore } from '../../store/index.js';
 import { terminalSafe } from './search.js';
+import { openExistingStore } from './common.js';
 
 interface IncidentsCliOptions {
   data: string;
@@ -60,18 +58,12 @@ export function formatIncident(i: Incident, signals: { id: string; time: number;
   return out.join('\n') + '\n';
 }
 
-function openStore(dir: string) {
-  const file = defaultStorePath(dir);
-  if (!existsSync(file)) throw new GarrisonError('NOT_FOUND', `no store at ${file} (ingest or serve first, or pass --data DIR)`, { location: { file } });
-  return openSqliteStore({ file, readonly: true });
-}
-
 export function register(program: Command): void {
   const cmd = program.command('incidents').description('List and show incidents (correlated signals); see docs/correlation.md');
   const common = (c: Command): Command => c.option('--data <dir>', 'data directory holding garrison.db', './data').option('--json', 'JSON output').option('--tenant <name>', 'only this tenant');
   const list = async (o: IncidentsCliOptions): Promise<void> => {
     const f = IncidentsService.parseFilter({ status: o.status, severity: o.severity, host: o.host, user: o.user, tactic: o.tactic, since: o.since, limit: o.limit, tenant: o.tenant });
-    const store = openStore(o.data);
+    const store = openExistingStore(o.data);
     try {
       const r = await new IncidentsService(store).list(f);
       process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : formatIncidentList(r));
@@ -91,7 +83,7 @@ export function register(program: Command): void {
   listOpts(cmd.command('list', { isDefault: true }).description('List incidents: needing a person first, then by score (the default)')).action(list);
   common(cmd.command('show').description('Show one incident: timeline, entities, ATT&CK, scoring, signals').argument('<id>', 'incident id'))
     .action(async (id: string, o: IncidentsCliOptions) => {
-      const store = openStore(o.data);
+      const store = openExistingStore(o.data);
       try {
         const r = await new IncidentsService(store).get(id, o.tenant);
         process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : (r.resolvedFrom ? `(${terminalSafe(r.resolvedFrom)} was merged into ${r.incident.id})\n` : '') + formatIncident(r.incident, r.signals));

@@ -4,13 +4,12 @@
  * deltas vs the previous daily snapshot) and the operating figures (MTTD/MTTI/MTTC, share resolved
  * without a person, analyst hours saved, coverage gaps per week). Logic in src/coverage/surface.ts.
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { GarrisonError } from '../../core/errors.js';
 import { ContextIndex, contextFromOrg, loadContextFiles } from '../../correlate/context.js';
 import { Simulation } from '../../sim/simulation.js';
 import { renderOutcomeText, SurfaceService } from '../../coverage/surface.js';
-import { defaultStorePath, openSqliteStore } from '../../store/index.js';
+import { collect, openExistingStore } from './common.js';
 
 interface ReportOpts {
   data: string;
@@ -28,10 +27,6 @@ interface ReportOpts {
   save?: boolean;
   json?: boolean;
   tenant?: string;
-}
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
 }
 
 export function register(program: Command): void {
@@ -65,9 +60,7 @@ export function register(program: Command): void {
         const org = contextFromOrg(new Simulation({ seed: Number(o.seed), orgFile: o.org, hours: 1 }).org);
         context = context ? new ContextIndex({ assets: [...context.assets, ...org.assets], identities: [...context.identities, ...org.identities] }) : org;
       }
-      const file = defaultStorePath(o.data);
-      if (!existsSync(file)) throw new GarrisonError('NOT_FOUND', `no store at ${file} (ingest or serve first, or pass --data DIR)`, { location: { file } });
-      const store = openSqliteStore({ file, readonly: !o.save });
+      const store = openExistingStore(o.data, !o.save);
       try {
         const r = await new SurfaceService(store, { context }).report({ from: o.from, to: o.to, window: o.window, staleAfter: o.staleAfter, tenant: o.tenant, minutesPerIncident: mpi, minutesPerAlert: mpa, save: o.save });
         process.stdout.write(o.json ? JSON.stringify(r, null, 2) + '\n' : renderOutcomeText(r, limit));

@@ -9,18 +9,8 @@ import { GarrisonError } from '../../core/errors.js';
 import { CoverageService } from '../../coverage/service.js';
 import { builtinRulesDir } from '../../detect/engine.js';
 import { runRuleTests } from '../../detect/rules-tooling/test-runner.js';
-import { defaultStorePath, openSqliteStore } from '../../store/index.js';
 import { terminalSafe } from './search.js';
-
-function openStore(data: string) {
-  const file = defaultStorePath(data);
-  if (!existsSync(file)) throw new GarrisonError('NOT_FOUND', `no store at ${file} (ingest or serve first, or pass --data DIR)`, { location: { file } });
-  return openSqliteStore({ file, readonly: true });
-}
-
-function collect(v: string, prev: string[]): string[] {
-  return [...prev, v];
-}
+import { collect, openExistingStore } from './common.js';
 
 export function register(program: Command): void {
   const rules = program.command('rules').description('Detection engineering: test rules, per-rule statistics, noisy rules with proposed exceptions');
@@ -55,7 +45,7 @@ export function register(program: Command): void {
     .option('--tenant <name>', 'only this tenant')
     .option('--json', 'print JSON')
     .action(async (o: { data: string; window: string; until?: string; rules: string[]; sample: string; tenant?: string; json?: boolean }) => {
-      const store = openStore(o.data);
+      const store = openExistingStore(o.data);
       try {
         const r = await new CoverageService(store, { rulePaths: o.rules }).ruleStats({ window: o.window, until: o.until, tenant: o.tenant, sample: Number(o.sample) });
         if (o.json) {
@@ -90,7 +80,7 @@ export function register(program: Command): void {
       const minShare = Number(o.minBenign);
       if (!Number.isInteger(minFirings) || minFirings < 1) throw new GarrisonError('COVERAGE_OPTION_INVALID', `--min-firings must be a positive integer, got '${o.minFirings}'`);
       if (!(minShare >= 0 && minShare <= 1)) throw new GarrisonError('COVERAGE_OPTION_INVALID', `--min-benign must be between 0 and 1, got '${o.minBenign}'`);
-      const store = openStore(o.data);
+      const store = openExistingStore(o.data);
       try {
         const { noisy } = await new CoverageService(store, { rulePaths: o.rules }).noisy({ window: o.window, until: o.until, tenant: o.tenant, minFirings, minBenignShare: minShare });
         if (o.out) {

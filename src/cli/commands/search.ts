@@ -2,11 +2,10 @@
  * `garrison search "QUERY"`: runs a hunter query (docs/search.md) over the embedded store.
  * Opens the store read-only, so it works beside a running `garrison serve`.
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { GarrisonError } from '../../core/errors.js';
 import type { GarrisonEvent } from '../../core/event.js';
-import { defaultStorePath, openSqliteStore } from '../../store/index.js';
+import { openExistingStore } from './common.js';
 import { parseTimeValue } from '../../store/query/compile.js';
 
 interface SearchCliOptions {
@@ -75,14 +74,12 @@ export function register(program: Command): void {
     .action(async (query: string, o: SearchCliOptions) => {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new GarrisonError('BAD_REQUEST', `--limit must be a positive integer (got '${o.limit}')`, { location: { field: 'limit' } });
-      const file = defaultStorePath(o.data);
-      if (!existsSync(file)) throw new GarrisonError('NOT_FOUND', `no store at ${file} (ingest or serve first, or pass --data DIR)`, { location: { file } });
+      const store = openExistingStore(o.data);
       // `garrison search … | head` closes the pipe early: stop quietly instead of crashing.
       process.stdout.on('error', (e: NodeJS.ErrnoException) => {
         if (e.code === 'EPIPE') process.exit(0);
         throw e;
       });
-      const store = openSqliteStore({ file, readonly: true });
       try {
         const r = await store.search(query, { from: timeOpt('from', o.from), to: timeOpt('to', o.to), limit, tenant: o.tenant, order: o.asc ? 'asc' : 'desc' });
         if (o.explain) {

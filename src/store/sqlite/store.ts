@@ -110,6 +110,8 @@ const INSERT_COLS = 11;
 const EVENT_ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 /** Rows per multi-row INSERT (binding 352 parameters per call instead of 11 cuts per-row overhead). */
 const INSERT_ROWS = 32;
+const INSERT_ONE_SQL = `INSERT OR IGNORE INTO events ${EVENT_COLS} VALUES ${EVENT_ROW}`;
+const INSERT_MANY_SQL = `INSERT OR IGNORE INTO events ${EVENT_COLS} VALUES ${Array(INSERT_ROWS).fill(EVENT_ROW).join(', ')}`;
 const require = createRequire(import.meta.url);
 /**
  * Heap limits of the store's threads. V8 flags are process-wide: without a limit here they would
@@ -405,6 +407,9 @@ export class SqliteStore implements Store {
       busyTimeoutMs: c.busyTimeoutMs,
       autocheckpointPages: c.checkpoint === 'background' ? c.checkpointSafetyPages : 0,
       insertRows: INSERT_ROWS,
+      // The same statements as the inline path (prepare()).
+      insertOneSql: INSERT_ONE_SQL,
+      insertManySql: INSERT_MANY_SQL,
     };
     workersUseTheirOwnHeapLimits();
     const w = new Worker(WRITER_WORKER_CODE, { eval: true, workerData: data, resourceLimits: STORE_THREAD_LIMITS });
@@ -532,26 +537,9 @@ export class SqliteStore implements Store {
     if (wr) {
       // Outstanding batches were posted first: the thread commits them, then stops.
       this.writer = undefined;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => void wr.terminate().then(() => resolve()), 30_000);
-        wr.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        wr.postMessage({ type: 'stop' });
-      });
+      await stopThread(wr, 30_000);
     }
-    const w = this.worker;
-    if (w) {
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(() => void w.terminate().then(() => resolve()), 10_000);
-        w.once('exit', () => {
-          clearTimeout(t);
-          resolve();
-        });
-        w.postMessage({ type: 'stop' });
-      });
-    }
+    if (this.worker) await stopThread(this.worker, 10_000);
     for (const x of this.waiters) x.reject(this.closedError());
     this.waiters = [];
     if (this.db) {
@@ -582,8 +570,8 @@ export class SqliteStore implements Store {
 
   private prepare(db: Database.Database) {
     return {
-      insertEvent: db.prepare(`INSERT OR IGNORE INTO events ${EVENT_COLS} VALUES ${EVENT_ROW}`),
-      insertEvents: db.prepare(`INSERT OR IGNORE INTO events ${EVENT_COLS} VALUES ${Array(INSERT_ROWS).fill(EVENT_ROW).join(', ')}`),
+      insertEvent: db.prepare(INSERT_ONE_SQL),
+      insertEvents: db.prepare(INSERT_MANY_SQL),
       bytesSince: db.prepare('SELECT total(bytes) FROM events WHERE seq > ?').pluck(),
       dictGet: db.prepare('SELECT id FROM dict WHERE kind = ? AND value = ?').pluck(),
       dictPut: db.prepare('INSERT INTO dict (kind, value) VALUES (?, ?)'),
@@ -1100,6 +1088,18 @@ interface AuditRow {
 }
 function rowToAudit(r: AuditRow): AuditEntry {
   return { seq: r.seq, time: r.time, actor: r.actor, action: r.action, target: r.target, doc: JSON.parse(r.doc) as Record<string, unknown>, prevHash: r.prev_hash, hash: r.hash };
+}
+
+/** Asks a store thread to stop and waits for it to exit; terminates it after `graceMs`. */
+function stopThread(w: Worker, graceMs: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const t = setTimeout(() => void w.terminate().then(() => resolve()), graceMs);
+    w.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
+    w.postMessage({ type: 'stop' });
+  });
 }
 
 /** Opens (lazily initialises on first use) the embedded SQLite store. */

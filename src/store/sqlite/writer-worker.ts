@@ -22,6 +22,9 @@ export interface WriterWorkerData {
   autocheckpointPages: number;
   /** Rows per multi-row INSERT statement. */
   insertRows: number;
+  /** The store's one-row and `insertRows`-row INSERT statements. */
+  insertOneSql: string;
+  insertManySql: string;
 }
 
 /** One batch, column-wise. `num` holds [time, ingestTime, classUid, bytes] per row (transferred, not copied). */
@@ -60,11 +63,9 @@ try {
   parentPort.postMessage({ type: 'error', message: 'writer: cannot open ' + workerData.eventsFile + ': ' + (e && e.message) });
   throw e;
 }
-const COLS = '(id, time, ingest_time, tenant_id, host_id, user_id, class_uid, bytes, env, fields, raw)';
-const ROW = '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const R = workerData.insertRows;
-const insertOne = db.prepare('INSERT OR IGNORE INTO events ' + COLS + ' VALUES ' + ROW);
-const insertMany = db.prepare('INSERT OR IGNORE INTO events ' + COLS + ' VALUES ' + Array(R).fill(ROW).join(', '));
+const insertOne = db.prepare(workerData.insertOneSql);
+const insertMany = db.prepare(workerData.insertManySql);
 const bytesSince = db.prepare('SELECT total(bytes) FROM events WHERE seq > ?').pluck();
 const maxSeq = db.prepare('SELECT max(seq) FROM events').pluck();
 const dictGet = db.prepare('SELECT id FROM dict WHERE kind = ? AND value = ?').pluck();

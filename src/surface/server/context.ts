@@ -63,3 +63,16 @@ export interface RouteModule {
   readonly scope: 'root' | 'api';
   register(app: FastifyInstance, ctx: ServerContext): Promise<void> | void;
 }
+
+/**
+ * One instance per server of something built from its context (a route module's service):
+ * `const svc = perServer((ctx) => new XService(ctx.store))`, then `svc(ctx)` anywhere.
+ */
+export function perServer<T extends object>(make: (ctx: ServerContext) => T): (ctx: ServerContext) => T {
+  const made = new WeakMap<ServerContext, T>();
+  return (ctx) => {
+    let v = made.get(ctx);
+    if (!v) made.set(ctx, (v = make(ctx)));
+    return v;
+  };
+}

@@ -25,7 +25,7 @@ import { attackFromTags } from '../../detect/attack/index.js';
 import { SigmaStage } from '../../detect/engine.js';
 import { listFeeds } from '../../intel/feeds.js';
 import type { Store } from '../../store/port.js';
-import type { ServerContext } from './context.js';
+import { perServer, type ServerContext } from './context.js';
 
 export type LearningState = 'learning' | 'ready' | 'not-started' | 'disabled';
 
@@ -258,10 +258,4 @@ export class DetectorStatusService {
   }
 }
 
-const services = new WeakMap<ServerContext, DetectorStatusService>();
-
-export function detectorStatusService(ctx: ServerContext): DetectorStatusService {
-  let s = services.get(ctx);
-  if (!s) services.set(ctx, (s = new DetectorStatusService(ctx)));
-  return s;
-}
+export const detectorStatusService = perServer((ctx) => new DetectorStatusService(ctx));

@@ -4,19 +4,13 @@
  * Transport only; the logic is in src/coverage/service.ts.
  */
 import { CoverageService, type CoverageQuery } from '../../../coverage/service.js';
-import type { ServerContext, RouteModule } from '../context.js';
+import { perServer, type RouteModule } from '../context.js';
 
-const services = new WeakMap<ServerContext, CoverageService>();
-export function coverageService(ctx: ServerContext): CoverageService {
-  let s = services.get(ctx);
-  if (!s) {
-    // The same rules the engine runs: its built-in switch, extra directories and Sigma config.
-    const sigma = ctx.config.engine.sigma;
-    s = new CoverageService(ctx.store, { builtin: sigma.builtin, rulePaths: sigma.rulePaths, sigmaConfig: sigma.rules });
-    services.set(ctx, s);
-  }
-  return s;
-}
+/** The coverage service over the same rules the engine runs: its built-in switch, extra directories and Sigma config. */
+export const coverageService = perServer((ctx): CoverageService => {
+  const sigma = ctx.config.engine.sigma;
+  return new CoverageService(ctx.store, { builtin: sigma.builtin, rulePaths: sigma.rulePaths, sigmaConfig: sigma.rules });
+});
 
 const common = {
   window: { type: 'string', maxLength: 16, description: 'Window length ending at `until`: 7d (default), 24h, 30m ...' },

@@ -5,21 +5,13 @@
  * Transport only; the logic is in src/coverage/surface.ts.
  */
 import { requireRole } from '../auth.js';
-import type { RouteModule, ServerContext } from '../context.js';
+import { perServer, type RouteModule } from '../context.js';
 import { ContextIndex } from '../../../correlate/context.js';
 import { liveCorrelator } from '../../../correlate/correlator.js';
 import { SurfaceService, type SurfaceQuery } from '../../../coverage/surface.js';
 
-const services = new WeakMap<ServerContext, SurfaceService>();
-function service(ctx: ServerContext): SurfaceService {
-  let s = services.get(ctx);
-  if (!s) {
-    // The asset/identity context of the running correlator (engine.correlation.contextFiles).
-    s = new SurfaceService(ctx.store, { context: () => liveCorrelator(ctx.store)?.context ?? ContextIndex.empty() });
-    services.set(ctx, s);
-  }
-  return s;
-}
+// The asset/identity context of the running correlator (engine.correlation.contextFiles).
+const service = perServer((ctx) => new SurfaceService(ctx.store, { context: () => liveCorrelator(ctx.store)?.context ?? ContextIndex.empty() }));
 
 const props = {
   from: { type: 'string', maxLength: 40, description: 'Start: ISO 8601, ms epoch or -7d (default `to` minus `window`).' },
